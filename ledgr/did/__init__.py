@@ -1,0 +1,1 @@
+"""DIDs: syntax, did:key, did:ledgr method rules and resolution (pure; reads state via a reader)."""
