@@ -7,13 +7,10 @@ Each command group lives in its own module and is registered here. Errors from t
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ledgr import __version__
 from ledgr.cli.base import LedgrGroup
-from ledgr.cli.key import key
 
 
 @click.group(cls=LedgrGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,26 +19,19 @@ def cli() -> None:
     """ledgr: self-hosted SSI ledger node, issuer and verifier."""
 
 
-cli.add_command(key)
-
-
-def _register_optional() -> None:
-    """Register command groups whose modules exist (each group is one module under ledgr/cli/)."""
+def _register_groups() -> None:
+    """Register every command module under ``ledgr/cli/``: each exports ``COMMANDS`` (a list)."""
     import importlib
+    import pkgutil
 
-    for module_name, attr in (("vc", "vc"),):
-        try:
-            module = importlib.import_module(f"ledgr.cli.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"ledgr.cli.{module_name}":
-                raise
-            continue
-        cli.add_command(getattr(module, attr))
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            cli.add_command(command)
 
 
-_register_optional()
+_register_groups()
 
 
 def main() -> None:
     cli.main(prog_name="ledgr", standalone_mode=True)
-    sys.exit(0)

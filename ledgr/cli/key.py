@@ -29,3 +29,4 @@ def generate() -> None:
         "did": did_key_from_public_key(secret.public_key),
         "verificationMethod": did_key_verification_method(secret.public_key),
     })
+COMMANDS = [key]

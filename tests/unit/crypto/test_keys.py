@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from ledgr.crypto import PrivateKey, PublicKey, canonicalize, multibase
 from ledgr.errors import InvalidDocument, InvalidEncoding, InvalidKey
-
-VECTORS = Path(__file__).resolve().parents[4] / "shared" / "w3c-vectors" / "vc-di-eddsa"
+from tests.paths import EDDSA_VECTORS as VECTORS
 
 
 def test_vector_key_pair_round_trips() -> None:
