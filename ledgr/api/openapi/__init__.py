@@ -1,0 +1,23 @@
+"""The OpenAPI 3.0 description of ledgr's whole ``/v1`` HTTP API (NL API Design Rules /core/publish-openapi).
+
+The document is built from Python data (:func:`build_document`), so routes, schemas and examples live
+next to each other and a test can lint it with the ADR Spectral ruleset and compare it with the app's
+routes. ``reference.html`` beside this file is the offline rendering served as the API reference page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["API_VERSION", "build_document"]
+
+# The full API version (semver), returned in the ``API-Version`` header of every response
+# (/core/version-header); the major version is the ``/v1`` in every path.
+API_VERSION = "1.0.0"
+
+
+def build_document(server_url: str = "https://ledgr.example.nl/v1") -> dict[str, Any]:
+    """The complete OpenAPI document; ``server_url`` is the node's public ``/v1`` base URL."""
+    from ledgr.api.openapi.document import document
+
+    return document(server_url)
