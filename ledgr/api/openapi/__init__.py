@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["API_VERSION", "build_document"]
+__all__ = ["API_VERSION", "build_document", "documented_routes"]
 
 # The full API version (semver), returned in the ``API-Version`` header of every response
 # (/core/version-header); the major version is the ``/v1`` in every path.
@@ -21,3 +21,10 @@ def build_document(server_url: str = "https://ledgr.example.nl/v1") -> dict[str,
     from ledgr.api.openapi.document import document
 
     return document(server_url)
+
+
+def documented_routes(document: dict[str, Any], prefix: str = "/v1") -> set[tuple[str, str]]:
+    """``{(METHOD, "/v1/path/{param}")}`` of a document, to compare with an app's router in a test."""
+    methods = {"get", "put", "post", "delete", "patch"}
+    return {(method.upper(), prefix + path) for path, item in document["paths"].items()
+            for method in item if method in methods}

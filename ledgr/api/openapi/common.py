@@ -1,0 +1,106 @@
+"""Builders shared by the OpenAPI path modules: operations, responses, parameters and error references.
+
+Every operation gets the same conventions (NL API Design Rules): an ``API-Version`` header on every
+response, RFC 9457 problem+json for every 4xx/5xx, and a 400 for bad input. Keeping them in one builder
+means a new path cannot forget them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = "application/json"
+PROBLEM_JSON = "application/problem+json"
+
+# component response name for each error status
+ERROR_RESPONSES: dict[int, str] = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    406: "NotAcceptable",
+    409: "Conflict",
+    410: "Gone",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    422: "Unprocessable",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    501: "NotImplemented",
+    503: "ServiceUnavailable",
+}
+# Every operation can answer these (limits, rate limits, bugs, overload).
+ALWAYS = (400, 429, 500, 503)
+BODY_ERRORS = (413, 415)
+AUTH_ERRORS = (401, 403)
+
+VERSION_HEADER = {"API-Version": {"$ref": "#/components/headers/API-Version"}}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def param(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def ok(description: str, schema: dict[str, Any], example: Any, *, media: str = JSON,
+       headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A success response with one media type, its schema, an example and the version header."""
+    return {
+        "description": description,
+        "headers": {**VERSION_HEADER, **(headers or {})},
+        "content": {media: {"schema": schema, "example": example}},
+    }
+
+
+def ok_multi(description: str, contents: dict[str, tuple[dict[str, Any], Any]],
+             headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A success response offered in several media types (content negotiation)."""
+    return {
+        "description": description,
+        "headers": {**VERSION_HEADER, **(headers or {})},
+        "content": {media: {"schema": schema, "example": example}
+                    for media, (schema, example) in contents.items()},
+    }
+
+
+def body(schema: dict[str, Any], example: Any, *, description: str, media: str = JSON) -> dict[str, Any]:
+    return {"required": True, "description": description,
+            "content": {media: {"schema": schema, "example": example}}}
+
+
+def operation(*, op_id: str, tag: str, summary: str, description: str,
+              responses: dict[str, Any], errors: tuple[int, ...] = (),
+              parameters: list[dict[str, Any]] | None = None, request_body: dict[str, Any] | None = None,
+              scope: str | None = None) -> dict[str, Any]:
+    """One operation with the house conventions applied.
+
+    ``scope``: ``None`` for public operations, else the token scope required (documented in the
+    description and as the ``bearerAuth`` security requirement).
+    """
+    codes = set(ALWAYS) | set(errors)
+    if request_body is not None:
+        codes |= set(BODY_ERRORS)
+    if scope is not None:
+        codes |= set(AUTH_ERRORS)
+    all_responses = dict(responses)
+    for code in sorted(codes):
+        all_responses.setdefault(str(code), {"$ref": f"#/components/responses/{ERROR_RESPONSES[code]}"})
+    text = description
+    if scope is not None:
+        text += f"\n\nRequires a bearer token with scope `{scope}`."
+    op: dict[str, Any] = {
+        "operationId": op_id,
+        "tags": [tag],
+        "summary": summary,
+        "description": text,
+        "responses": all_responses,
+        "security": [{"bearerAuth": []}] if scope is not None else [],
+    }
+    if parameters:
+        op["parameters"] = parameters
+    if request_body is not None:
+        op["requestBody"] = request_body
+    return op
