@@ -28,6 +28,7 @@ from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 
+from ledgr.api.audit import AuditLog, actor_of
 from ledgr.api.problem import problem_response
 from ledgr.api.ratelimit import TokenBucketLimiter, client_ip, too_many_requests
 from ledgr.api.tokens import PRINCIPAL_KEY, Principal, TokenStore
@@ -85,8 +86,12 @@ def auth_middleware(store: TokenStore, *, now: Callable[[], datetime], private_r
                     default_access: Access = "read",
                     route_access: Mapping[tuple[str, str], Access] | None = None,
                     failure_limiter: TokenBucketLimiter | None = None,
+                    audit: AuditLog | None = None,
                     ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """Middleware enforcing bearer tokens per route (see the module docstring for the levels)."""
+    """Middleware enforcing bearer tokens per route (see the module docstring for the levels).
+
+    With ``audit``, every 403 (a valid token reaching beyond its scopes) is recorded as ``auth.denied``.
+    """
     overrides = dict(route_access or {})
     for level in overrides.values():
         if level not in ACCESS_LEVELS:
@@ -128,6 +133,9 @@ def auth_middleware(store: TokenStore, *, now: Callable[[], datetime], private_r
             return refuse(request, Unauthorized("this endpoint requires a bearer token"),
                           f'Bearer realm="{REALM}"')
         if access != "read" and not principal.has(access):
+            if audit is not None:
+                audit.record("auth.denied", actor=actor_of(principal), method=request.method,
+                             path=request.path[:200], reason=f"missing scope {access}")
             return refuse(request, Forbidden(f"this token lacks the {access!r} scope", requiredScope=access),
                           f'Bearer realm="{REALM}", error="insufficient_scope", scope="{access}"')
         return await handler(request)

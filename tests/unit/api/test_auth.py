@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from ledgr.api.audit import AuditLog
 from ledgr.api.auth import auth_middleware, require_issuer_scope, require_status_scope, requires
 from ledgr.api.problem import problem_middleware
 from ledgr.api.ratelimit import TokenBucketLimiter
@@ -21,7 +23,8 @@ ISSUER_B = "did:ledgr:9pZcLq2W8n3XyTf6VmKd1e"
 
 
 def build_app(store: TokenStore, signed: list[str], *, private_reads: bool = False,
-              failure_limiter: TokenBucketLimiter | None = None) -> web.Application:
+              failure_limiter: TokenBucketLimiter | None = None,
+              audit: AuditLog | None = None) -> web.Application:
     @requires("public")
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -54,7 +57,7 @@ def build_app(store: TokenStore, signed: list[str], *, private_reads: bool = Fal
         problem_middleware,
         auth_middleware(store, now=lambda: T0, private_reads=private_reads,
                         route_access={("GET", "/v1/admin-only"): "admin"},
-                        failure_limiter=failure_limiter),
+                        failure_limiter=failure_limiter, audit=audit),
     ])
     app.router.add_get("/v1/health", health)
     app.router.add_post("/v1/credentials/verify", verify)
@@ -121,10 +124,11 @@ async def test_missing_malformed_and_invalid_tokens_get_401(store: TokenStore) -
     assert signed == []
 
 
-async def test_wrong_scope_gets_403_and_nothing_is_signed(store: TokenStore) -> None:
+async def test_wrong_scope_gets_403_and_nothing_is_signed(store: TokenStore, tmp_path: Path) -> None:
     signed: list[str] = []
-    status_token, _ = store.create(["status"], label="desk", now=T0)
-    async with serve(build_app(store, signed)) as client:
+    status_token, record = store.create(["status"], label="desk", now=T0)
+    audit = AuditLog(tmp_path / "audit.log", now=lambda: T0)
+    async with serve(build_app(store, signed, audit=audit)) as client:
         resp = await client.post("/v1/credentials/issue", json={"issuer": ISSUER_A},
                                  headers=_bearer(status_token))
         body = await _problem(resp, 403)
@@ -133,6 +137,13 @@ async def test_wrong_scope_gets_403_and_nothing_is_signed(store: TokenStore) -> 
         await _problem(await client.get("/v1/tokens", headers=_bearer(status_token)), 403)
         await _problem(await client.get("/v1/admin-only", headers=_bearer(status_token)), 403)
     assert signed == []
+    audit.close()
+    denials = [json.loads(line) for line in (tmp_path / "audit.log").read_text().splitlines()]
+    assert [(d["event"], d["actor"], d["path"]) for d in denials] == [
+        ("auth.denied", f"token:{record.id}", "/v1/credentials/issue"),
+        ("auth.denied", f"token:{record.id}", "/v1/tokens"),
+        ("auth.denied", f"token:{record.id}", "/v1/admin-only")]
+    assert status_token not in (tmp_path / "audit.log").read_text()
 
 
 async def test_issuer_token_can_never_sign_as_another_issuer(store: TokenStore) -> None:
