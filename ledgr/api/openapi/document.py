@@ -11,7 +11,7 @@ from ledgr.api.openapi.common import ERROR_RESPONSES, PROBLEM_JSON, VERSION_HEAD
 from ledgr.api.openapi.paths_did import did_paths
 from ledgr.api.openapi.paths_ledger import ledger_paths
 from ledgr.api.openapi.paths_vc import vc_paths
-from ledgr.api.openapi.schemas_core import core_schemas
+from ledgr.api.openapi.schemas_core import STATE_KINDS, core_schemas
 from ledgr.api.openapi.schemas_did import did_schemas
 from ledgr.api.openapi.schemas_vc import vc_schemas
 
@@ -92,8 +92,7 @@ def _parameters() -> dict[str, Any]:
         "OperationHash": path("hash", {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                               "SHA-256 of the operation, hex", ex.OPERATION_HASH),
         "Height": path("height", {"type": "integer", "minimum": 0}, "block height", 1042),
-        "StateKind": path("kind", {"type": "string", "enum": ["did", "statuslist", "resource", "validators"]},
-                          "state object kind", "did"),
+        "StateKind": path("kind", {"type": "string", "enum": STATE_KINDS}, "state object kind", "did"),
         "StateId": path("id", {"type": "string", "maxLength": 2048}, "object id (URL-encoded)",
                         ex.ISSUER_DID),
         "StatusListId": path("id", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"},
@@ -102,7 +101,7 @@ def _parameters() -> dict[str, Any]:
                     "a DID or DID URL, URL-encoded", ex.ISSUER_DID),
         "TokenId": path("tokenId", {"type": "string", "pattern": "^[0-9a-f]{16}$"}, "public token id",
                         ex.TOKEN_ID),
-        "Wait": query("wait", {"type": "integer", "minimum": 0, "maximum": 60, "default": 0},
+        "Wait": query("wait", {"type": "number", "minimum": 0, "maximum": 60, "default": 0},
                       "long-poll up to this many seconds for a final state", 5),
         "Proof": query("proof", {"type": "boolean", "default": False},
                        "include the certified read (SMT proof, header, QC)", True),

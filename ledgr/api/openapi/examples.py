@@ -30,7 +30,7 @@ TX_ROOT = sha256_hex(b"ledgr openapi example tx root")
 VALIDATORS_HASH = sha256_hex(b"ledgr openapi example validators")
 VERSION_ID = sha256_hex(b"ledgr openapi example version")
 SIGNATURE = multibase.encode_base58btc(ISSUER_KEY.sign(b"ledgr openapi example"))
-QC_SIGNATURE = multibase.encode_base58btc(VALIDATOR_KEY.sign(b"ledgr openapi example qc"))
+QC_SIGNATURE_HEX = VALIDATOR_KEY.sign(b"ledgr openapi example qc").hex()
 CHAIN_ID = "ledgr-pilot-1"
 TIME = "2026-11-25T09:00:00Z"
 EARLIER = "2026-11-20T12:00:00Z"
@@ -99,10 +99,13 @@ DID_DOCUMENT_METADATA: dict[str, Any] = {
 }
 
 HEADER: dict[str, Any] = {
-    "chain_id": CHAIN_ID, "height": 1042, "time": TIME, "prev_hash": BLOCK_HASH, "tx_root": TX_ROOT,
-    "app_root": APP_ROOT, "validators_hash": VALIDATORS_HASH, "next_validators_hash": VALIDATORS_HASH,
-    "proposer": VALIDATOR_KEY.public_key.multikey,
+    "chain_id": CHAIN_ID, "height": 1042, "time_ms": 1795597200000, "time": "2026-11-25T09:00:00.000Z",
+    "prev_hash": BLOCK_HASH, "tx_root": TX_ROOT, "app_root": APP_ROOT, "validators_hash": VALIDATORS_HASH,
+    "next_validators_hash": VALIDATORS_HASH, "proposer": VALIDATOR_KEY.public_key.raw.hex(),
+    "hash": sha256_hex(b"ledgr openapi example header"), "encoded": "0a0d6c656467722d70696c6f742d31",
 }
 
-QC: dict[str, Any] = {"height": 1042, "round": 0, "block_hash": BLOCK_HASH, "signers": "110",
-                      "signatures": [QC_SIGNATURE, QC_SIGNATURE]}
+QC: dict[str, Any] = {
+    "height": 1042, "round": 0, "block_hash": HEADER["hash"], "signers": [0, 1], "signer_count": 2,
+    "signatures": [QC_SIGNATURE_HEX, QC_SIGNATURE_HEX], "encoded": "01" + QC_SIGNATURE_HEX,
+}

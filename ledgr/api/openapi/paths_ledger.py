@@ -5,33 +5,45 @@ from __future__ import annotations
 from typing import Any
 
 from ledgr.api.openapi import examples as ex
-from ledgr.api.openapi.common import body, ok, operation, param, ref
+from ledgr.api.openapi.common import ok, operation, param, ref
 
 TAG = "Ledger"
 OPS_TAG = "Operations"
 
 
 def ledger_paths() -> dict[str, Any]:
-    committed = {"hash": ex.OPERATION_HASH, "status": "committed", "height": 1042, "index": 3,
-                 "header": ex.HEADER, "qc": ex.QC, "inclusionProof": [ex.TX_ROOT, ex.APP_ROOT]}
-    block = {"header": ex.HEADER, "operations": [], "qc": ex.QC}
-    status = {"chain_id": ex.CHAIN_ID, "height": 1042, "app_root": ex.APP_ROOT, "latest_block_time": ex.TIME,
-              "validators": [{"name": "node0", "public_key": ex.HEADER["proposer"], "connected": True,
-                              "self": True}],
-              "catching_up": False, "version": "0.1.0"}
-    state = {"kind": "did", "id": ex.ISSUER_DID, "value": {"document": ex.DID_DOCUMENT},
-             "smt_proof": {"siblings": [ex.TX_ROOT], "bitmap": "80"}, "header": ex.HEADER, "qc": ex.QC}
-    signed_op = {"payload": "eyJ0eXBlIjoiZGlkLmNyZWF0ZSJ9", "verificationMethod": ex.ISSUER_VM,
-                 "signature": ex.SIGNATURE}
+    committed = {"status": "committed", "hash": ex.OPERATION_HASH, "height": 1042, "index": 3,
+                 "block_hash": ex.HEADER["hash"], "header": ex.HEADER, "qc": ex.QC,
+                 "inclusion_proof": {"leaf_index": 3, "tree_size": 4, "path": [ex.TX_ROOT, ex.APP_ROOT],
+                                     "tx_root": ex.TX_ROOT}}
+    block = {"height": 1042, "hash": ex.HEADER["hash"], "header": ex.HEADER,
+             "operations": [ex.OPERATION_HASH], "operation_count": 1, "qc": ex.QC}
+    status = {"chain_id": ex.CHAIN_ID, "node": "node0", "version": "0.1.0", "height": 1042,
+              "app_root": ex.APP_ROOT, "block_hash": ex.HEADER["hash"], "latest_block_time": ex.TIME,
+              "catching_up": False, "sync_target_height": 1042, "consensus": {"height": 1043, "round": 0},
+              "mempool": {"operations": 0, "bytes": 0},
+              "validators": [{"name": "node0", "node_key": ex.VALIDATOR_KEY.public_key.multikey,
+                              "self": True, "connected": True, "height": 1042}],
+              "genesis_hash": ex.VALIDATORS_HASH}
+    state = {"kind": "did", "id": ex.ISSUER_DID, "found": True, "height": 1042,
+             "entries": {"head": {"key": "646964", "value": {"seq": 1}, "value_b64": "eyJzZXEiOjF9",
+                                  "smt_proof": {"siblings": [ex.TX_ROOT], "leaf": None, "encoded": "00"}}},
+             "header": ex.HEADER, "qc": ex.QC}
+    signed_op = {"envelope": "eyJ0eXBlIjoiZGlkLmNyZWF0ZSJ9"}
     return {
         "/operations": {"post": operation(
             op_id="submitOperation", tag=OPS_TAG, summary="Submit a signed ledger operation",
             description="Checks the operation on entry (signature, size, schema), adds it to the mempool "
                         "and forwards it to the other validators. Poll `GET /operations/{hash}` (with "
                         "`wait`) for its outcome.",
-            request_body=body(ref("SignedOperation"), signed_op, description="the signed operation"),
+            request_body={"required": True, "description": "the signed operation envelope",
+                          "content": {"application/json": {"schema": ref("SubmitOperation"),
+                                                           "example": signed_op},
+                                      "application/octet-stream": {"schema": {"type": "string",
+                                                                              "format": "binary"}}}},
             responses={"202": ok("Accepted into the mempool", ref("OperationAccepted"),
-                                 {"hash": ex.OPERATION_HASH, "status": "pending"},
+                                 {"hash": ex.OPERATION_HASH, "status": "accepted", "duplicate": False,
+                                  "location": f"/v1/operations/{ex.OPERATION_HASH}"},
                                  headers={"Location": {"$ref": "#/components/headers/Location"}})},
             errors=(409, 422))},
         "/operations/{hash}": {"get": operation(
@@ -72,6 +84,11 @@ def ledger_paths() -> dict[str, Any]:
         "/health/ready": {"get": operation(
             op_id="getReadiness", tag="Operations monitoring", summary="Readiness",
             description="200 when caught up and connected to a quorum of peers; 503 otherwise.",
-            responses={"200": ok("Ready", ref("Health"),
-                                 {"status": "ok", "checks": {"caughtUp": True, "peers": True}})})},
+            responses={"200": ok("Ready", ref("Health"), {"status": "ready"})})},
+        "/metrics": {"get": operation(
+            op_id="getMetrics", tag="Operations monitoring", summary="Prometheus metrics",
+            description="Prometheus text exposition format (also served at `/metrics` outside `/v1`): "
+                        "height, round, commit latency, mempool size, peers, catch-up progress.",
+            responses={"200": ok("Metrics", {"type": "string"}, "ledgr_height 1042\n",
+                                 media="text/plain")})},
     }

@@ -14,6 +14,8 @@ HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256,
 DATE_TIME = {"type": "string", "format": "date-time"}
 MULTIKEY = {"type": "string", "pattern": "^z6Mk[1-9A-HJ-NP-Za-km-z]{42,45}$",
             "description": "Ed25519 public key, Multikey (base58btc)"}
+HEX = {"type": "string", "pattern": "^[0-9a-f]*$", "description": "bytes, lowercase hex"}
+STATE_KINDS = ["did", "did-version", "status-list", "resource", "validators", "chain"]
 DID = {"type": "string", "pattern": "^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$", "maxLength": 2048}
 
 
@@ -45,21 +47,28 @@ def core_schemas() -> dict[str, Any]:
                 },
             },
         },
-        "SignedOperation": {
+        "SubmitOperation": {
             "type": "object",
-            "description": "A ledger operation signed by its author (architecture.md §3): `payload` is "
-                           "the exact RFC 8785 (JCS) bytes, base64url; the signature covers a domain "
-                           "tag followed by those bytes.",
-            "required": ["payload", "verificationMethod", "signature"],
-            "properties": {
-                "payload": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": 1_400_000},
-                "verificationMethod": {"type": "string", "maxLength": 2048},
-                "signature": {"type": "string", "pattern": "^z[1-9A-HJ-NP-Za-km-z]+$"},
-            },
+            "description": "A signed operation envelope (architecture.md §3: the author's exact RFC 8785 "
+                           "payload bytes, the verification method and the Ed25519 signature), "
+                           "base64url. The raw envelope may also be sent as `application/octet-stream`.",
+            "required": ["envelope"],
+            "properties": {"envelope": {"type": "string", "pattern": "^[A-Za-z0-9_=+/-]+$",
+                                        "maxLength": 1_400_000}},
         },
         "OperationAccepted": {
-            "type": "object", "required": ["hash", "status"],
-            "properties": {"hash": HEX64, "status": {"type": "string", "enum": ["pending"]}},
+            "type": "object", "required": ["hash", "status", "duplicate", "location"],
+            "properties": {"hash": HEX64, "status": {"type": "string", "enum": ["accepted"]},
+                           "duplicate": {"type": "boolean",
+                                         "description": "the node already had this operation"},
+                           "location": {"type": "string"}},
+        },
+        "InclusionProof": {
+            "type": "object", "required": ["leaf_index", "tree_size", "path", "tx_root"],
+            "description": "RFC 6962 audit path from the operation hash to the header's tx_root.",
+            "properties": {"leaf_index": {"type": "integer", "minimum": 0},
+                           "tree_size": {"type": "integer", "minimum": 1},
+                           "path": {"type": "array", "items": HEX64}, "tx_root": HEX64},
         },
         "OperationStatus": {
             "type": "object", "required": ["hash", "status"],
@@ -68,78 +77,108 @@ def core_schemas() -> dict[str, Any]:
                 "status": {"type": "string", "enum": ["pending", "committed", "rejected"]},
                 "height": {"type": "integer", "minimum": 1},
                 "index": {"type": "integer", "minimum": 0},
+                "block_hash": HEX64,
                 "header": ref("BlockHeader"),
                 "qc": ref("QuorumCertificate"),
-                "inclusionProof": {"type": "array", "items": HEX64,
-                                   "description": "RFC 6962 audit path to the header's tx_root"},
+                "inclusion_proof": ref("InclusionProof"),
                 "reason": {"type": "string", "description": "why a rejected operation was rejected"},
-                "rule": {"type": "string"},
             },
         },
         "BlockHeader": {
             "type": "object",
-            "required": ["chain_id", "height", "time", "prev_hash", "tx_root", "app_root",
-                         "validators_hash", "next_validators_hash", "proposer"],
+            "description": "A block header; `encoded` is the exact signed encoding (hex) a verifier checks.",
+            "required": ["chain_id", "height", "time_ms", "prev_hash", "tx_root", "app_root",
+                         "validators_hash", "next_validators_hash", "proposer", "hash"],
             "properties": {
                 "chain_id": {"type": "string"}, "height": {"type": "integer", "minimum": 0},
+                "time_ms": {"type": "integer", "description": "block time, ms since the Unix epoch"},
                 "time": DATE_TIME, "prev_hash": HEX64, "tx_root": HEX64, "app_root": HEX64,
-                "validators_hash": HEX64, "next_validators_hash": HEX64, "proposer": MULTIKEY,
+                "validators_hash": HEX64, "next_validators_hash": HEX64,
+                "proposer": {"type": "string", "pattern": "^[0-9a-f]+$"}, "hash": HEX64,
+                "encoded": HEX,
             },
         },
         "QuorumCertificate": {
             "type": "object",
-            "description": "q Ed25519 precommit signatures over the block, with a signer bitmap.",
+            "description": "q Ed25519 precommit signatures over the block, by validator index.",
             "required": ["height", "round", "block_hash", "signers", "signatures"],
             "properties": {
                 "height": {"type": "integer"}, "round": {"type": "integer", "minimum": 0},
                 "block_hash": HEX64,
-                "signers": {"type": "string", "pattern": "^[01]+$",
-                            "description": "bitmap over the validator set, in set order"},
-                "signatures": {"type": "array", "items": {"type": "string"}},
+                "signers": {"type": "array", "items": {"type": "integer", "minimum": 0},
+                            "description": "indexes of the signing validators in the set"},
+                "signer_count": {"type": "integer"},
+                "signatures": {"type": "array", "items": HEX},
+                "encoded": HEX,
             },
         },
         "Block": {
-            "type": "object", "required": ["header", "operations", "qc"],
+            "type": "object", "required": ["height", "hash", "header", "operations", "qc"],
             "properties": {
+                "height": {"type": "integer", "minimum": 0}, "hash": HEX64,
                 "header": ref("BlockHeader"),
-                "operations": {"type": "array", "items": ref("SignedOperation")},
+                "operations": {"type": "array", "items": HEX64, "description": "operation hashes"},
+                "operation_count": {"type": "integer", "minimum": 0},
                 "qc": ref("QuorumCertificate"),
             },
         },
         "ValidatorStatus": {
-            "type": "object", "required": ["public_key", "connected"],
-            "properties": {"name": {"type": "string"}, "public_key": MULTIKEY,
-                           "connected": {"type": "boolean"}, "self": {"type": "boolean"}},
+            "type": "object", "required": ["node_key", "connected"],
+            "properties": {"name": {"type": "string"}, "node_key": MULTIKEY,
+                           "connected": {"type": "boolean"}, "self": {"type": "boolean"},
+                           "height": {"type": "integer", "nullable": True}},
         },
         "NodeStatus": {
             "type": "object",
             "required": ["chain_id", "height", "app_root", "latest_block_time", "validators", "catching_up",
                          "version"],
             "properties": {
-                "chain_id": {"type": "string"}, "height": {"type": "integer", "minimum": 0},
-                "app_root": HEX64, "latest_block_time": DATE_TIME,
+                "chain_id": {"type": "string"}, "node": {"type": "string"}, "version": {"type": "string"},
+                "height": {"type": "integer", "minimum": 0},
+                "app_root": {**HEX64, "nullable": True},
+                "block_hash": {**HEX64, "nullable": True},
+                "latest_block_time": {"type": "string", "format": "date-time", "nullable": True},
+                "catching_up": {"type": "boolean"},
+                "sync_target_height": {"type": "integer", "minimum": 0},
+                "consensus": {"type": "object", "properties": {
+                    "height": {"type": "integer", "nullable": True}, "round": {"type": "integer"}}},
+                "mempool": {"type": "object", "properties": {
+                    "operations": {"type": "integer"}, "bytes": {"type": "integer"}}},
                 "validators": {"type": "array", "items": ref("ValidatorStatus")},
-                "catching_up": {"type": "boolean"}, "version": {"type": "string"},
+                "genesis_hash": HEX64,
+            },
+        },
+        "StateEntry": {
+            "type": "object", "required": ["key", "value"],
+            "properties": {
+                "key": HEX,
+                "value": {"description": "the stored JSON value (any type), null when absent"},
+                "value_b64": {"type": "string", "nullable": True,
+                              "description": "the exact stored bytes, base64url"},
+                "smt_proof": {"type": "object", "properties": {
+                    "siblings": {"type": "array", "items": HEX64},
+                    "leaf": {"type": "object", "nullable": True, "properties": {
+                        "keyHash": HEX64, "valueHash": HEX64}},
+                    "encoded": HEX}},
             },
         },
         "StateRead": {
             "type": "object",
-            "description": "A certified read: the value, its sparse-Merkle proof to `header.app_root`, the "
-                           "header and the QC that certifies it. `value` is null for a proven absence.",
-            "required": ["kind", "id", "value"],
+            "description": "A state read. With `proof=true` every entry carries its sparse-Merkle proof "
+                           "to `header.app_root`, plus the header and the QC that certifies it, so a "
+                           "verifier holding the validator set can trust this one node (absence is "
+                           "proven the same way).",
+            "required": ["kind", "id", "found", "entries", "height"],
             "properties": {
-                "kind": {"type": "string"}, "id": {"type": "string"},
-                "value": {"type": "object", "nullable": True},
-                "smt_proof": {"type": "object", "properties": {
-                    "siblings": {"type": "array", "items": HEX64},
-                    "bitmap": {"type": "string", "pattern": "^[0-9a-f]*$"}}},
+                "kind": {"type": "string", "enum": STATE_KINDS}, "id": {"type": "string"},
+                "found": {"type": "boolean"}, "height": {"type": "integer", "minimum": 0},
+                "entries": {"type": "object", "additionalProperties": ref("StateEntry")},
                 "header": ref("BlockHeader"),
                 "qc": ref("QuorumCertificate"),
             },
         },
         "Health": {
             "type": "object", "required": ["status"],
-            "properties": {"status": {"type": "string", "enum": ["ok", "not-ready"]},
-                           "checks": {"type": "object", "additionalProperties": {"type": "boolean"}}},
+            "properties": {"status": {"type": "string", "enum": ["ok", "ready"]}},
         },
     }
