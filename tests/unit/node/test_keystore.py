@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import multiprocessing
+import pickle
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -106,6 +107,20 @@ def test_rotation_keeps_old_public_info_and_only_active_key_signs(tmp_path: Path
     with pytest.raises(Forbidden, match="retired"):
         store.sign_with(old.id, b"m")
     assert Keystore.open(tmp_path / "ks", SECRET).issuer(LEDGR_DID) == rotated
+
+
+def test_signer_signs_as_the_active_key_and_cannot_be_pickled(tmp_path: Path) -> None:
+    store = _new(tmp_path)
+    info = store.create_issuer("ledgr issuer", now=T0, did=LEDGR_DID)
+    signer = store.signer(LEDGR_DID)
+    assert signer.verification_method == info.active_key.id and signer.did == LEDGR_DID
+    assert signer.public_key.multikey == info.active_key.public_key_multibase
+    assert signer.public_key.verify(b"hash", signer.sign(b"hash"))
+    assert "z3u2" not in repr(signer)
+    with pytest.raises(TypeError, match="not picklable"):
+        pickle.dumps(signer)
+    store.rotate_key(LEDGR_DID, now=T1)
+    assert store.signer(LEDGR_DID).verification_method != signer.verification_method
 
 
 def test_did_key_issuers_cannot_rotate(tmp_path: Path) -> None:
