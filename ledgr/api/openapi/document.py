@@ -74,7 +74,9 @@ def _error_response(status: int) -> dict[str, Any]:
         headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
         example["retryAfterSeconds"] = 2
     if status == 422:
-        example["errors"] = [{"code": "verification-failed", "detail": detail, "path": "proof[0]"}]
+        example["errors"] = [{"code": "verification-failed", "message": detail,
+                              "type": "https://ledgr.dev/problems/verification-failed",
+                              "title": "Verification failed"}]
     return {"description": title, "headers": headers,
             "content": {PROBLEM_JSON: {"schema": ref("Problem"), "example": example}}}
 

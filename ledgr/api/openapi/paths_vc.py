@@ -27,7 +27,10 @@ def issuer_example() -> dict[str, Any]:
 
 
 def vc_paths() -> dict[str, Any]:
-    verified = {"verified": True, "checks": ["proof", "status", "validity"], "warnings": [], "errors": []}
+    checks: list[dict[str, Any]] = [{"check": name, "verified": True, "errors": []}
+              for name in ("proof", "issuer-binding", "validity", "status")]
+    verified = {"verified": True, "type": "VerifiableCredential", "checks": checks, "warnings": [],
+                "errors": []}
     status_list_vc = {
         "@context": [ex.VC_CONTEXT], "id": ex.STATUS_LIST_URL,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": ex.ISSUER_DID,
@@ -75,7 +78,8 @@ def vc_paths() -> dict[str, Any]:
                                            "domain": ex.PRESENTATION["proof"]["domain"]}},
                               description="the presentation and the expected challenge and domain"),
             responses={"200": ok("Verified", ref("VerificationResult"),
-                                 {**verified, "credentialResults": [verified]})},
+                                 {**verified, "type": "VerifiablePresentation",
+                                  "credentialResults": [verified]})},
             errors=(422,))},
         "/credentials/status": {"post": operation(
             op_id="updateCredentialStatus", tag=STATUS_TAG, summary="Revoke, suspend or unsuspend",

@@ -41,11 +41,17 @@ def core_schemas() -> dict[str, Any]:
                 "errors": {
                     "type": "array", "maxItems": 100,
                     "description": "what failed, one entry per check (verification endpoints)",
-                    "items": {"type": "object", "required": ["code", "detail"],
-                              "properties": {"code": {"type": "string"}, "detail": {"type": "string"},
-                                             "path": {"type": "string"}}},
+                    "items": ref("VerificationError"),
                 },
             },
+        },
+        "VerificationError": {
+            "type": "object", "required": ["code", "message"],
+            "description": "One failed check: ledgr's stable `code`, a message, and the RFC 9457 `type` and "
+                           "`title` of that error; may add structured members (e.g. `property`, `reason`).",
+            "properties": {"code": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+                           "message": {"type": "string"}, "type": {"type": "string", "format": "uri"},
+                           "title": {"type": "string"}, "property": {"type": "string"}},
         },
         "SubmitOperation": {
             "type": "object",

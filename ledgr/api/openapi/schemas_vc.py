@@ -128,14 +128,23 @@ def vc_schemas() -> dict[str, Any]:
             },
         },
         "VerificationResult": {
-            "type": "object", "required": ["verified", "checks"],
+            "type": "object", "required": ["verified", "type", "checks", "warnings", "errors"],
+            "description": "`verified` is true only when at least one check ran and every check (and every "
+                           "credential of a presentation) verified.",
             "properties": {
                 "verified": {"type": "boolean"},
-                "checks": {"type": "array", "items": {"type": "string"},
-                           "description": "the checks that passed (e.g. proof, status, validity)"},
-                "warnings": {"type": "array", "items": {"type": "string"}},
-                "errors": {"type": "array", "items": {"type": "object", "properties": {
-                    "code": {"type": "string"}, "detail": {"type": "string"}}}},
+                "type": {"type": "string", "enum": ["VerifiableCredential", "VerifiablePresentation"]},
+                "checks": {"type": "array", "items": {
+                    "type": "object", "required": ["check", "verified", "errors"],
+                    "properties": {
+                        "check": {"type": "string",
+                                  "enum": ["proof", "validity", "schema", "status", "issuer-binding"]},
+                        "verified": {"type": "boolean"},
+                        "errors": {"type": "array", "items": ref("VerificationError")}}}},
+                "warnings": {"type": "array", "items": {"type": "object", "required": ["code", "message"],
+                                                        "properties": {"code": {"type": "string"},
+                                                                       "message": {"type": "string"}}}},
+                "errors": {"type": "array", "items": ref("VerificationError")},
                 "credentialResults": {"type": "array", "items": ref("VerificationResult")},
             },
         },
