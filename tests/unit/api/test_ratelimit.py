@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledgr.api.auth import auth_middleware, requires
 from ledgr.api.problem import problem_middleware
@@ -89,3 +91,22 @@ async def test_per_token_and_per_ip_limits_over_http(tmp_path: Path) -> None:
         clock.advance(1)
         assert (await client.get("/v1/hello", headers=a)).status == 200
         assert (await client.get("/v1/hello")).status == 200
+
+
+@settings(max_examples=200, deadline=None)
+@given(rate=st.floats(0.5, 50), burst=st.integers(1, 20),
+       gaps=st.lists(st.floats(0, 2), min_size=1, max_size=200))
+def test_admitted_requests_never_exceed_burst_plus_refill(rate: float, burst: int, gaps: list[float]) -> None:
+    """Over any run, admitted <= burst + rate * elapsed, and a denial never asks to wait past one refill."""
+    clock = FakeClock()
+    limiter = TokenBucketLimiter(rate_per_s=rate, burst=burst, clock=clock)
+    admitted = 0
+    for gap in gaps:
+        clock.advance(gap)
+        wait_s = limiter.acquire("k")
+        if wait_s == 0.0:
+            admitted += 1
+        else:
+            assert 0 < wait_s <= 1 / rate + 1e-9
+    elapsed = clock.now - 1000.0
+    assert admitted <= burst + rate * elapsed + 1e-6
