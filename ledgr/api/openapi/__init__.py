@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["API_VERSION", "build_document", "documented_routes"]
+__all__ = ["API_VERSION", "build_document", "documented_routes", "served_routes"]
 
 # The full API version (semver), returned in the ``API-Version`` header of every response
 # (/core/version-header); the major version is the ``/v1`` in every path.
@@ -28,3 +28,20 @@ def documented_routes(document: dict[str, Any], prefix: str = "/v1") -> set[tupl
     methods = {"get", "put", "post", "delete", "patch"}
     return {(method.upper(), prefix + path) for path, item in document["paths"].items()
             for method in item if method in methods}
+
+
+def served_routes(app: Any, prefix: str = "/v1") -> set[tuple[str, str]]:
+    """``{(METHOD, canonical path)}`` an aiohttp app serves under ``prefix`` (HEAD and ``*`` left out).
+
+    ``assert served_routes(app) == documented_routes(build_document())`` keeps the document in sync
+    with the routes (``{id:.+}`` patterns compare by their canonical ``{id}``).
+    """
+    out: set[tuple[str, str]] = set()
+    for route in app.router.routes():
+        resource = route.resource
+        if resource is None or route.method in {"HEAD", "*"}:
+            continue
+        canonical = str(resource.canonical)
+        if canonical == prefix or canonical.startswith(prefix + "/"):
+            out.add((route.method, canonical))
+    return out

@@ -126,3 +126,23 @@ def test_examples_hold_no_real_looking_secret_key() -> None:
     text = json.dumps(DOC)
     assert '"secretKeyMultibase": "z3u2' not in text
     assert DOC["info"]["version"] == API_VERSION
+
+
+def test_served_routes_compares_an_app_with_the_document() -> None:
+    from aiohttp import web
+
+    from ledgr.api.openapi import served_routes
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/v1/state/{kind}/{id:.+}", handler)
+    app.router.add_post("/v1/operations", handler)
+    app.router.add_get("/metrics", handler)
+    app.router.add_get("/1.0/identifiers/{did}", handler)
+    served = served_routes(app)
+    assert served == {("GET", "/v1/state/{kind}/{id}"), ("POST", "/v1/operations")}
+    assert served <= documented_routes(DOC)
+    app.router.add_get("/v1/undocumented", handler)
+    assert not served_routes(app) <= documented_routes(DOC)
