@@ -234,6 +234,8 @@ class Keystore:
                random_bytes: RandomBytes = os.urandom) -> Keystore:
         """A new, empty keystore in ``directory`` sealed with ``secret`` (refuses to overwrite)."""
         directory = Path(directory)
+        if cls.exists(directory):
+            raise Conflict(f"a keystore already exists in {directory}")
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         sealer = sealed.Sealer.derive(secret, random_bytes(sealed.SALT_BYTES), params)
         store = cls(directory, sealer, random_bytes)
