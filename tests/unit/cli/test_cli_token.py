@@ -167,3 +167,16 @@ def test_help_has_examples() -> None:
             sub = subprocess.run([sys.executable, "-c", "from ledgr.cli import main; main()", group, command,
                                   "--help"], capture_output=True, text=True, timeout=60, check=False)
             assert sub.returncode == 0 and "Example" in sub.stdout, (group, command)
+
+
+def test_passphrase_prompt_confirms_on_create(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LEDGR_KEYSTORE_PASSPHRASE", raising=False)
+    runner = CliRunner()
+    args = ["issuer", "create", "--data-dir", str(tmp_path), "--label", "prompted", *FAST]
+    mismatch = runner.invoke(cli, args, input="first passphrase!\nsecond passphrase\n"
+                             "first passphrase!\nfirst passphrase!\n")
+    assert mismatch.exit_code == 0, mismatch.output
+    assert "do not match" in mismatch.output
+    listed = runner.invoke(cli, ["issuer", "list", "--data-dir", str(tmp_path)], input="first passphrase!\n")
+    assert listed.exit_code == 0 and "prompted" in listed.output
+    assert "first passphrase!" not in listed.output
