@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["API_VERSION", "build_document", "documented_routes", "served_routes"]
+__all__ = ["API_VERSION", "build_document", "documented_routes", "route_access", "served_routes"]
 
 # The full API version (semver), returned in the ``API-Version`` header of every response
 # (/core/version-header); the major version is the ``/v1`` in every path.
@@ -45,3 +45,14 @@ def served_routes(app: Any, prefix: str = "/v1") -> set[tuple[str, str]]:
         if canonical == prefix or canonical.startswith(prefix + "/"):
             out.add((route.method, canonical))
     return out
+
+
+def route_access(document: dict[str, Any], prefix: str = "/v1") -> dict[tuple[str, str], str]:
+    """``{(METHOD, "/v1/path/{param}"): access level}`` from each operation's ``x-ledgr-access``.
+
+    Pass it as ``route_access`` to :func:`ledgr.api.auth.auth_middleware`, so what the document says
+    about authentication is exactly what the middleware enforces.
+    """
+    methods = {"get", "put", "post", "delete", "patch"}
+    return {(method.upper(), prefix + path): str(op["x-ledgr-access"])
+            for path, item in document["paths"].items() for method, op in item.items() if method in methods}

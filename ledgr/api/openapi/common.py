@@ -30,9 +30,8 @@ ERROR_RESPONSES: dict[int, str] = {
     503: "ServiceUnavailable",
 }
 # Every operation can answer these (limits, rate limits, bugs, overload).
-ALWAYS = (400, 429, 500, 503)
+ALWAYS = (400, 401, 429, 500, 503)
 BODY_ERRORS = (413, 415)
-AUTH_ERRORS = (401, 403)
 
 VERSION_HEADER = {"API-Version": {"$ref": "#/components/headers/API-Version"}}
 
@@ -71,33 +70,45 @@ def body(schema: dict[str, Any], example: Any, *, description: str, media: str =
             "content": {media: {"schema": schema, "example": example}}}
 
 
-def operation(*, op_id: str, tag: str, summary: str, description: str,
+ACCESS_TEXT = {
+    "public": "Public.",
+    "read": "Public, unless the node runs with private reads: then any valid bearer token.",
+    "issue": "Requires a bearer token with scope `issue:<DID>` for the DID it acts as.",
+    "status": "Requires a bearer token with scope `status` or `status:<issuer DID>`.",
+    "admin": "Requires a bearer token with scope `admin`.",
+}
+
+
+def operation(*, op_id: str, tag: str, summary: str, description: str, access: str,
               responses: dict[str, Any], errors: tuple[int, ...] = (),
-              parameters: list[dict[str, Any]] | None = None, request_body: dict[str, Any] | None = None,
-              scope: str | None = None) -> dict[str, Any]:
+              parameters: list[dict[str, Any]] | None = None,
+              request_body: dict[str, Any] | None = None) -> dict[str, Any]:
     """One operation with the house conventions applied.
 
-    ``scope``: ``None`` for public operations, else the token scope required (documented in the
-    description and as the ``bearerAuth`` security requirement).
+    ``access`` is the level the auth middleware enforces (``x-ledgr-access``, read back by
+    :func:`ledgr.api.openapi.route_access`): ``public``, ``read``, ``issue``, ``status`` or ``admin``.
+    Any route answers 401 to an invalid token, so 401 is documented everywhere; 403 where scopes apply.
     """
+    if access not in ACCESS_TEXT:
+        raise ValueError(f"unknown access level {access!r}")
     codes = set(ALWAYS) | set(errors)
     if request_body is not None:
         codes |= set(BODY_ERRORS)
-    if scope is not None:
-        codes |= set(AUTH_ERRORS)
+    if access in {"issue", "status", "admin"}:
+        codes.add(403)
     all_responses = dict(responses)
     for code in sorted(codes):
         all_responses.setdefault(str(code), {"$ref": f"#/components/responses/{ERROR_RESPONSES[code]}"})
-    text = description
-    if scope is not None:
-        text += f"\n\nRequires a bearer token with scope `{scope}`."
+    bearer: dict[str, list[str]] = {"bearerAuth": []}
+    security: list[dict[str, list[str]]] = {"public": [], "read": [{}, bearer]}.get(access, [bearer])
     op: dict[str, Any] = {
         "operationId": op_id,
         "tags": [tag],
         "summary": summary,
-        "description": text,
+        "description": f"{description}\n\n{ACCESS_TEXT[access]}",
         "responses": all_responses,
-        "security": [{"bearerAuth": []}] if scope is not None else [],
+        "security": security,
+        "x-ledgr-access": access,
     }
     if parameters:
         op["parameters"] = parameters

@@ -83,7 +83,7 @@ def did_paths() -> dict[str, Any]:
     return {
         "/identifiers/{did}": {
             "get": operation(
-                op_id="resolveDid", tag=TAG, summary="Resolve a DID or dereference a DID URL",
+                op_id="resolveDid", access="read", tag=TAG, summary="Resolve a DID or dereference a DID URL",
                 description="W3C DID Resolution over HTTP(S) (also served as the Universal Resolver driver "
                             "path `/1.0/identifiers/{did}`). The DID (or DID URL, e.g. with `#fragment` "
                             "as `%23`) is URL-encoded in the path. The `Accept` header chooses the "
@@ -91,8 +91,7 @@ def did_paths() -> dict[str, Any]:
                             "`application/ld+json;profile=\"https://w3id.org/did-resolution\"`, "
                             "`application/did+ld+json` or `application/did+json` (the bare document). "
                             "Errors are DID Resolution results: 400 invalid DID, 404 not found, 410 "
-                            "deactivated, 406 unsupported representation, 501 unsupported method. "
-                            "Public unless the node is configured with private reads.",
+                            "deactivated, 406 unsupported representation, 501 unsupported method.",
                 parameters=[param("Did"), param("VersionId"), param("VersionTime"), param("Proof")],
                 responses={
                     "200": ok_multi("The resolution result or document", {
@@ -109,11 +108,11 @@ def did_paths() -> dict[str, Any]:
                     "501": _did_error_response(501),
                 }),
             "put": operation(
-                op_id="updateDid", tag=TAG, summary="Update a DID document (registrar)",
-                description="Replaces the document of a did:ledgr whose controller key the node holds: "
+                op_id="updateDid", access="issue", tag=TAG, summary="Update a DID document (registrar)",
+                description="Replaces the document of a did:ledgr whose controller key the node holds "
+                            "(the token needs `issue:<did>` for this DID): "
                             "builds, signs and submits a `did.update` operation and waits (bounded) for "
                             "its commit. `prev` guards against lost updates (409 when stale).",
-                scope="admin or issue:<did>",
                 parameters=[param("Did")],
                 request_body=body(ref("DidUpdateRequest"), {"didDocument": ex.DID_DOCUMENT,
                                                             "prev": ex.VERSION_ID},
@@ -121,21 +120,20 @@ def did_paths() -> dict[str, Any]:
                 responses={"200": ok("Updated", ref("DidRegistrationResult"), registration)},
                 errors=(404, 409, 410, 422)),
             "delete": operation(
-                op_id="deactivateDid", tag=TAG, summary="Deactivate a DID (registrar)",
+                op_id="deactivateDid", access="issue", tag=TAG, summary="Deactivate a DID (registrar)",
                 description="Submits a `did.deactivate` operation signed with a controller key the node "
                             "holds; the DID then resolves as deactivated (410).",
-                scope="admin or issue:<did>",
                 parameters=[param("Did")],
                 responses={"200": ok("Deactivated", ref("DidRegistrationResult"),
                                      {**registration, "didDocumentMetadata": deactivated_meta})},
                 errors=(404, 409, 410, 422)),
         },
         "/identifiers": {"post": operation(
-            op_id="createDid", tag=TAG, summary="Create a did:ledgr (registrar)",
-            description="Creates a did:ledgr controlled by a key in the node's keystore: builds the "
+            op_id="createDid", access="issue", tag=TAG, summary="Create a did:ledgr (registrar)",
+            description="Creates a did:ledgr controlled by a key in the node's keystore (the token needs "
+                        "`issue:<did>` for the new DID, which is derived from the document): builds the "
                         "document, derives the self-certifying id, signs and submits `did.create` and "
                         "waits (bounded) for its commit.",
-            scope="admin",
             request_body=body(ref("DidCreateRequest"), {"verificationMethod": ex.ISSUER_VM},
                               description="the keystore key to use and optionally a document"),
             responses={"201": ok("Created", ref("DidRegistrationResult"), registration,
@@ -143,14 +141,12 @@ def did_paths() -> dict[str, Any]:
             errors=(404, 409, 422))},
         "/tokens": {
             "get": operation(
-                op_id="listTokens", tag=ADMIN_TAG, summary="List API tokens",
+                op_id="listTokens", access="admin", tag=ADMIN_TAG, summary="List API tokens",
                 description="Every token's id, label, scopes, dates and state; never secrets or hashes.",
-                scope="admin",
                 responses={"200": ok("The tokens", {"type": "array", "items": ref("Token")}, [token])}),
             "post": operation(
-                op_id="createToken", tag=ADMIN_TAG, summary="Create an API token",
+                op_id="createToken", access="admin", tag=ADMIN_TAG, summary="Create an API token",
                 description="Returns the bearer token once; only its SHA-256 is stored.",
-                scope="admin",
                 request_body=body(ref("TokenCreateRequest"),
                                   {"label": token["label"], "scopes": token["scopes"],
                                    "expiresInSeconds": 7776000},
@@ -160,19 +156,18 @@ def did_paths() -> dict[str, Any]:
                 errors=(422,)),
         },
         "/tokens/{tokenId}": {"delete": operation(
-            op_id="revokeToken", tag=ADMIN_TAG, summary="Revoke an API token",
+            op_id="revokeToken", access="admin", tag=ADMIN_TAG, summary="Revoke an API token",
             description="Revokes at once (running nodes re-read the token store); the record stays for "
                         "the audit trail.",
-            scope="admin",
             parameters=[param("TokenId")],
             responses={"200": ok("Revoked", ref("Token"), {**token, "revoked": ex.TIME, "state": "revoked"})},
             errors=(404, 409))},
         "/openapi.json": {"get": operation(
-            op_id="getOpenApi", tag=DOCS_TAG, summary="This OpenAPI document",
+            op_id="getOpenApi", access="public", tag=DOCS_TAG, summary="This OpenAPI document",
             description="The OpenAPI 3 description of the whole `/v1` API.",
             responses={"200": ok("The document", {"type": "object"}, {"openapi": "3.0.3"})})},
         "/docs": {"get": operation(
-            op_id="getApiReference", tag=DOCS_TAG, summary="The API reference page",
+            op_id="getApiReference", access="public", tag=DOCS_TAG, summary="The API reference page",
             description="A self-contained HTML rendering of this document (no external scripts).",
             responses={"200": ok("HTML page", {"type": "string"}, "<!doctype html>…", media="text/html")})},
     }

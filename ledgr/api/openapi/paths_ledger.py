@@ -32,7 +32,7 @@ def ledger_paths() -> dict[str, Any]:
     signed_op = {"envelope": "eyJ0eXBlIjoiZGlkLmNyZWF0ZSJ9"}
     return {
         "/operations": {"post": operation(
-            op_id="submitOperation", tag=OPS_TAG, summary="Submit a signed ledger operation",
+            op_id="submitOperation", access="public", tag=OPS_TAG, summary="Submit a signed ledger operation",
             description="Checks the operation on entry (signature, size, schema), adds it to the mempool "
                         "and forwards it to the other validators. Poll `GET /operations/{hash}` (with "
                         "`wait`) for its outcome.",
@@ -47,7 +47,7 @@ def ledger_paths() -> dict[str, Any]:
                                  headers={"Location": {"$ref": "#/components/headers/Location"}})},
             errors=(409, 422))},
         "/operations/{hash}": {"get": operation(
-            op_id="getOperation", tag=OPS_TAG, summary="Status of a submitted operation",
+            op_id="getOperation", access="read", tag=OPS_TAG, summary="Status of a submitted operation",
             description="`pending`, `committed` (with height, index, header, QC and inclusion proof) or "
                         "`rejected` (with the reason). `wait` long-polls up to that many seconds for a "
                         "final state.",
@@ -55,22 +55,22 @@ def ledger_paths() -> dict[str, Any]:
             responses={"200": ok("The operation's state", ref("OperationStatus"), committed)},
             errors=(404,))},
         "/blocks/latest": {"get": operation(
-            op_id="getLatestBlock", tag=TAG, summary="The latest committed block",
+            op_id="getLatestBlock", access="read", tag=TAG, summary="The latest committed block",
             description="The newest block with its quorum certificate.",
             responses={"200": ok("The block", ref("Block"), block)})},
         "/blocks/{height}": {"get": operation(
-            op_id="getBlock", tag=TAG, summary="A committed block by height",
+            op_id="getBlock", access="read", tag=TAG, summary="A committed block by height",
             description="A block with its header, operations and quorum certificate.",
             parameters=[param("Height")],
             responses={"200": ok("The block", ref("Block"), block)},
             errors=(404,))},
         "/status": {"get": operation(
-            op_id="getNodeStatus", tag=TAG, summary="Node and chain status",
+            op_id="getNodeStatus", access="read", tag=TAG, summary="Node and chain status",
             description="Chain id, height, `app_root` of the latest block, its time, the validators "
                         "with connectivity, whether the node is catching up, and its version.",
             responses={"200": ok("Node status", ref("NodeStatus"), status)})},
         "/state/{kind}/{id}": {"get": operation(
-            op_id="getState", tag=TAG, summary="Read ledger state, optionally with a proof",
+            op_id="getState", access="read", tag=TAG, summary="Read ledger state, optionally with a proof",
             description="The current value of a state object. With `proof=true` the answer carries the "
                         "sparse-Merkle proof to `app_root`, the header and its QC, so a client holding "
                         "the validator set can trust this one node. A proven absence is a 404.",
@@ -78,15 +78,15 @@ def ledger_paths() -> dict[str, Any]:
             responses={"200": ok("The value (and proof)", ref("StateRead"), state)},
             errors=(404,))},
         "/health": {"get": operation(
-            op_id="getHealth", tag="Operations monitoring", summary="Liveness",
+            op_id="getHealth", access="public", tag="Operations monitoring", summary="Liveness",
             description="200 while the process serves requests.",
             responses={"200": ok("Alive", ref("Health"), {"status": "ok"})})},
         "/health/ready": {"get": operation(
-            op_id="getReadiness", tag="Operations monitoring", summary="Readiness",
+            op_id="getReadiness", access="public", tag="Operations monitoring", summary="Readiness",
             description="200 when caught up and connected to a quorum of peers; 503 otherwise.",
             responses={"200": ok("Ready", ref("Health"), {"status": "ready"})})},
         "/metrics": {"get": operation(
-            op_id="getMetrics", tag="Operations monitoring", summary="Prometheus metrics",
+            op_id="getMetrics", access="public", tag="Operations monitoring", summary="Prometheus metrics",
             description="Prometheus text exposition format (also served at `/metrics` outside `/v1`): "
                         "height, round, commit latency, mempool size, peers, catch-up progress.",
             responses={"200": ok("Metrics", {"type": "string"}, "ledgr_height 1042\n",

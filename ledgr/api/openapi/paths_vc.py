@@ -41,12 +41,11 @@ def vc_paths() -> dict[str, Any]:
     }
     return {
         "/credentials/issue": {"post": operation(
-            op_id="issueCredential", tag=TAG, summary="Issue (sign) a credential",
+            op_id="issueCredential", access="issue", tag=TAG, summary="Issue (sign) a credential",
             description="Signs `credential` as its `issuer` with the issuer's active key from the node's "
                         "keystore. `options.cryptosuite` picks the suite; `options.credentialStatus` adds "
                         "a Bitstring Status List entry from one of the issuer's lists. The token must hold "
                         "`issue:<issuer DID>`: an issuer token can never sign as another issuer.",
-            scope="issue:<issuer DID>",
             request_body=body(ref("IssueRequest"),
                               {"credential": ex.CREDENTIAL,
                                "options": {"cryptosuite": "eddsa-rdfc-2022",
@@ -56,19 +55,18 @@ def vc_paths() -> dict[str, Any]:
                                  {"verifiableCredential": ex.VERIFIABLE_CREDENTIAL})},
             errors=(404, 422))},
         "/credentials/verify": {"post": operation(
-            op_id="verifyCredential", tag=TAG, summary="Verify a credential",
+            op_id="verifyCredential", access="read", tag=TAG, summary="Verify a credential",
             description="Checks every proof (proof sets verify independently), the issuer's key as "
                         "resolved from the ledger, validity dates, the JSON Schema if any, and the status "
                         "entry against this node's own ledger. 200 with `verified: true`; a credential "
-                        "that fails a check is a 422 problem whose `errors` list what failed. Public "
-                        "unless the node is configured with private reads.",
+                        "that fails a check is a 422 problem whose `errors` list what failed.",
             request_body=body(ref("VerifyCredentialRequest"),
                               {"verifiableCredential": ex.VERIFIABLE_CREDENTIAL},
                               description="the credential to verify"),
             responses={"200": ok("Verified", ref("VerificationResult"), verified)},
             errors=(422,))},
         "/presentations/verify": {"post": operation(
-            op_id="verifyPresentation", tag=TAG, summary="Verify a presentation",
+            op_id="verifyPresentation", access="read", tag=TAG, summary="Verify a presentation",
             description="Verifies the holder's proof, which must carry the given `challenge` (and "
                         "`domain`, when given), then every credential in it. A replayed (wrong challenge) "
                         "or wrong-domain presentation is a 422.",
@@ -82,11 +80,11 @@ def vc_paths() -> dict[str, Any]:
                                   "credentialResults": [verified]})},
             errors=(422,))},
         "/credentials/status": {"post": operation(
-            op_id="updateCredentialStatus", tag=STATUS_TAG, summary="Revoke, suspend or unsuspend",
+            op_id="updateCredentialStatus", access="status",
+            tag=STATUS_TAG, summary="Revoke, suspend or unsuspend",
             description="Sets or clears the credential's bit in its status list and writes the re-signed "
                         "status list credential to the ledger. Waits for commit (bounded) before "
                         "answering. Revocation is final: unsuspend applies to suspension lists only.",
-            scope="status or status:<issuer DID>",
             request_body=body(ref("UpdateStatusRequest"),
                               {"credentialId": ex.CREDENTIAL_ID, "credentialStatus": ex.STATUS_ENTRY,
                                "action": "revoke"},
@@ -97,11 +95,11 @@ def vc_paths() -> dict[str, Any]:
                                   "operationHash": ex.OPERATION_HASH})},
             errors=(404, 409, 422))},
         "/status-lists": {"post": operation(
-            op_id="createStatusList", tag=STATUS_TAG, summary="Create a status list for an issuer",
+            op_id="createStatusList", access="issue",
+            tag=STATUS_TAG, summary="Create a status list for an issuer",
             description="Creates a Bitstring Status List (≥ 131,072 entries) owned by the issuer on the "
                         "ledger, signed by the issuer's key. Its `statusListCredential` URL uses the "
                         "node's `public_base_url`.",
-            scope="issue:<issuer DID>",
             request_body=body(ref("CreateStatusListRequest"),
                               {"issuer": ex.ISSUER_DID, "statusPurpose": "revocation"},
                               description="owner and purpose"),
@@ -111,7 +109,7 @@ def vc_paths() -> dict[str, Any]:
                                  headers={"Location": {"$ref": "#/components/headers/Location"}})},
             errors=(404, 409, 422))},
         "/status-lists/{id}": {"get": operation(
-            op_id="getStatusList", tag=STATUS_TAG, summary="A status list credential",
+            op_id="getStatusList", access="public", tag=STATUS_TAG, summary="A status list credential",
             description="The issuer-signed BitstringStatusListCredential as committed on this node's "
                         "ledger (every node answers, never by fetching from another).",
             parameters=[param("StatusListId")],
@@ -120,17 +118,17 @@ def vc_paths() -> dict[str, Any]:
             errors=(404,))},
         "/issuers": {
             "get": operation(
-                op_id="listIssuers", tag=ISSUERS_TAG, summary="Issuers on this node",
+                op_id="listIssuers", access="read", tag=ISSUERS_TAG, summary="Issuers on this node",
                 description="Discovery: the issuers whose keys this node holds, with their public keys "
                             "(active and retired), cryptosuites and status lists. Never private keys.",
                 responses={"200": ok("The issuers", {"type": "array", "items": ref("Issuer")},
                                      [issuer_example()])}),
             "post": operation(
-                op_id="createIssuer", tag=ISSUERS_TAG, summary="Create or import an issuer key",
+                op_id="createIssuer", access="admin",
+                tag=ISSUERS_TAG, summary="Create or import an issuer key",
                 description="Generates an Ed25519 key in the node's encrypted keystore (or imports "
                             "`secretKeyMultibase`) for a did:key issuer, or for a did:ledgr given in "
                             "`did`. The private key is never returned.",
-                scope="admin",
                 request_body=body(ref("IssuerCreateRequest"), {"label": "Gemeente Voorbeeld",
                                                                "did": ex.ISSUER_DID},
                                   description="label and optional DID or key to import"),
@@ -139,24 +137,24 @@ def vc_paths() -> dict[str, Any]:
                 errors=(409, 422)),
         },
         "/issuers/{did}": {"get": operation(
-            op_id="getIssuer", tag=ISSUERS_TAG, summary="One issuer",
+            op_id="getIssuer", access="read", tag=ISSUERS_TAG, summary="One issuer",
             description="Public information about one issuer held by this node.",
             parameters=[param("Did")],
             responses={"200": ok("The issuer", ref("Issuer"), issuer_example())},
             errors=(404,))},
         "/issuers/{did}/keys": {"post": operation(
-            op_id="rotateIssuerKey", tag=ISSUERS_TAG, summary="Rotate an issuer's key",
+            op_id="rotateIssuerKey", access="admin", tag=ISSUERS_TAG, summary="Rotate an issuer's key",
             description="Generates a new active key; the old key is retired but its public information "
                         "stays (and stays in the DID's history), so credentials signed before keep "
                         "verifying. did:key issuers cannot rotate (422).",
-            scope="admin",
             parameters=[param("Did")],
             request_body=body({"type": "object"}, {}, description="empty object"),
             responses={"201": ok("Rotated", ref("KeyRotationResult"),
                                  {"issuer": issuer_example(), "publicKeyMultibase": ex.NEXT_MULTIKEY})},
             errors=(404, 422))},
         "/discovery": {"get": operation(
-            op_id="getDiscovery", tag=ISSUERS_TAG, summary="Issuers and supported cryptosuites",
+            op_id="getDiscovery", access="read",
+            tag=ISSUERS_TAG, summary="Issuers and supported cryptosuites",
             description="What this node offers: its issuers (public information only) and the proof "
                         "suites it issues and verifies.",
             responses={"200": ok("Issuers and suites", ref("Discovery"),

@@ -89,8 +89,11 @@ def test_operation_conventions(path: str, method: str, op: dict[str, Any]) -> No
         assert "API-Version" in response["headers"], (status, "API-Version")
         if int(status) >= 400:
             assert "application/problem+json" in response["content"], status
-    if op["security"]:
-        assert "401" in responses and "403" in responses
+    assert "401" in responses  # any route refuses an invalid token
+    access = op["x-ledgr-access"]
+    assert access in {"public", "read", "issue", "status", "admin"}
+    if access in {"issue", "status", "admin"}:
+        assert "403" in responses and op["security"] == [{"bearerAuth": []}]
         assert "Requires a bearer token" in op["description"]
     if "requestBody" in op:
         assert "413" in responses
