@@ -61,6 +61,8 @@ def did_paths() -> dict[str, Any]:
     result = {"@context": RESOLUTION_CONTEXT, "didDocument": ex.DID_DOCUMENT,
               "didResolutionMetadata": {"contentType": DID_LD_JSON}, "didDocumentMetadata": metadata}
     deactivated_meta = {**metadata, "deactivated": True}
+    dereferenced = {"@context": RESOLUTION_CONTEXT, "content": ex.DID_DOCUMENT["verificationMethod"][0],
+                    "dereferencingMetadata": {"contentType": DID_LD_JSON}, "contentMetadata": metadata}
     gone = {
         "description": "Deactivated: the final document with `deactivated: true` in its metadata.",
         "headers": VERSION_HEADER,
@@ -94,12 +96,16 @@ def did_paths() -> dict[str, Any]:
                             "deactivated, 406 unsupported representation, 501 unsupported method.",
                 parameters=[param("Did"), param("VersionId"), param("VersionTime"), param("Proof")],
                 responses={
-                    "200": ok_multi("The resolution result or document", {
-                        DID_RESOLUTION: (ref("DidResolutionResult"), result),
-                        LEGACY_RESOLUTION: (ref("LegacyDidResolutionResult"), result),
-                        DID_LD_JSON: (ref("DidDocument"), ex.DID_DOCUMENT),
-                        DID_JSON: (ref("DidDocument"), {k: v for k, v in ex.DID_DOCUMENT.items()
-                                                        if k != "@context"}),
+                    "200": ok_multi("The resolution result or document; for a DID URL, the "
+                                    "dereferencing result or the dereferenced content", {
+                        DID_RESOLUTION: ({"anyOf": [ref("DidResolutionResult"),
+                                                    ref("DidUrlDereferencingResult")]}, result),
+                        LEGACY_RESOLUTION: ({"anyOf": [ref("LegacyDidResolutionResult"),
+                                                       ref("DidUrlDereferencingResult")]}, dereferenced),
+                        DID_LD_JSON: ({"anyOf": [ref("DidDocument"), ref("VerificationMethod")]},
+                                      ex.DID_DOCUMENT),
+                        DID_JSON: ({"anyOf": [ref("DidDocument"), ref("VerificationMethod")]},
+                                   {k: v for k, v in ex.DID_DOCUMENT.items() if k != "@context"}),
                     }),
                     "400": _did_error_response(400),
                     "404": _did_error_response(404),

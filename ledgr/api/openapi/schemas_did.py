@@ -96,6 +96,20 @@ def did_schemas() -> dict[str, Any]:
                 "didDocumentMetadata": ref("DidDocumentMetadata"),
             },
         },
+        "DidUrlDereferencingResult": {
+            "type": "object", "required": ["dereferencingMetadata"],
+            "description": "DID URL dereferencing (a `#fragment` or a DID-linked resource path): the "
+                           "content (a verification method, a service, a resource), with metadata.",
+            "properties": {
+                "@context": {"type": "string", "enum": ["https://w3id.org/did-resolution/v1"]},
+                "content": {"description": "the dereferenced resource (any JSON), null on error"},
+                "dereferencingMetadata": {"type": "object", "properties": {
+                    "contentType": {"type": "string"},
+                    "error": {"oneOf": [ref("DidResolutionError"),
+                                        {"type": "string", "enum": LEGACY_DID_ERRORS}]}}},
+                "contentMetadata": {"type": "object"},
+            },
+        },
         "DidCreateRequest": {
             "type": "object",
             "description": "Create a did:ledgr whose key the node holds. Without `didDocument` the node "
