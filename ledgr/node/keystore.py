@@ -220,6 +220,7 @@ class Keystore:
         self._random = random_bytes
         self._doc: dict[str, Any] = {}
         self._private: dict[str, PrivateKey] = {}
+        self._stamp: tuple[int, int, int] | None = None
 
     @property
     def path(self) -> Path:
@@ -258,6 +259,7 @@ class Keystore:
             raise IntegrityError("keystore check value does not match")
         store = cls(directory, sealer, random_bytes)
         store._load(doc)
+        store._stamp = _stamp_of(store.path)
         return store
 
     @classmethod
@@ -272,7 +274,17 @@ class Keystore:
 
     def reload(self) -> None:
         """Pick up changes another process (e.g. the CLI) made to the file."""
+        stamp = _stamp_of(self.path)
         self._load(_read_doc(self.path))
+        self._stamp = stamp
+
+    def reload_if_changed(self) -> bool:
+        """:meth:`reload` when the file changed since it was last read (one ``stat`` otherwise), so a
+        running node sees issuers added with ``ledgr issuer create`` without a restart."""
+        if _stamp_of(self.path) == self._stamp:
+            return False
+        self.reload()
+        return True
 
     def issuers(self) -> list[IssuerInfo]:
         return [_issuer_info(record) for record in self._doc["issuers"]]
@@ -391,9 +403,18 @@ class Keystore:
 
     def _write(self) -> None:
         write_file_atomic(self.path, json.dumps(self._doc, indent=1, sort_keys=True).encode())
+        self._stamp = _stamp_of(self.path)
 
     def _locked(self) -> contextlib.AbstractContextManager[None]:
         return file_lock(self.directory / ".keystore.lock")
+
+
+def _stamp_of(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _read_doc(path: Path) -> dict[str, Any]:

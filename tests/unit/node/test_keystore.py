@@ -203,6 +203,17 @@ def test_concurrent_writers_in_two_processes_lose_nothing(tmp_path: Path) -> Non
     assert labels == ["child-0", "child-1", "child-2", "parent-0", "parent-1"]
 
 
+def test_running_node_sees_cli_changes_without_restart(tmp_path: Path) -> None:
+    node_view = _new(tmp_path)
+    assert node_view.reload_if_changed() is False
+    cli_view = Keystore.open(tmp_path / "ks", SECRET)
+    info = cli_view.create_issuer("added by the CLI", now=T0)
+    assert node_view.reload_if_changed() is True
+    assert node_view.issuer(info.did) == info
+    assert node_view.public_key(info.active_key.id).verify(b"m", node_view.sign(info.did, b"m")[1])
+    assert node_view.reload_if_changed() is False
+
+
 def test_operator_secret_sources(tmp_path: Path) -> None:
     assert secret_from_passphrase("twelve chars") == b"twelve chars"
     with pytest.raises(InvalidInput, match="at least"):
