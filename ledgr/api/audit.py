@@ -28,7 +28,7 @@ from ledgr.api.tokens import Principal
 from ledgr.errors import InvariantViolation, StorageError
 from ledgr.node.keystore import format_time
 
-__all__ = ["AuditLog", "actor_of"]
+__all__ = ["AuditLog", "actor_of", "redact"]
 
 EVENTS = frozenset({
     "credential.issued", "credential.status-changed", "status-list.created",
@@ -47,6 +47,11 @@ MAX_LIST_ITEMS = 64
 _SECRET_LIKE = re.compile(r"ledgr_[0-9a-f]{16}_|\bz3u2[1-9A-HJ-NP-Za-km-z]{20,}")
 
 Scalar = str | int | bool | None
+
+
+def redact(value: str) -> str:
+    """A client-supplied string made safe to log: secret-looking parts replaced, length capped."""
+    return _SECRET_LIKE.sub("[redacted]", value)[:MAX_VALUE_CHARS]
 
 
 def actor_of(principal: Principal | None, fallback: str = "anonymous") -> str:

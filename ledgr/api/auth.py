@@ -28,7 +28,7 @@ from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 
-from ledgr.api.audit import AuditLog, actor_of
+from ledgr.api.audit import AuditLog, actor_of, redact
 from ledgr.api.problem import problem_response
 from ledgr.api.ratelimit import TokenBucketLimiter, client_ip, too_many_requests
 from ledgr.api.tokens import PRINCIPAL_KEY, Principal, TokenStore
@@ -98,6 +98,8 @@ def auth_middleware(store: TokenStore, *, now: Callable[[], datetime], private_r
             raise ValueError(f"unknown access level {level!r}")
 
     def access_of(request: web.Request) -> str:
+        if request.match_info.http_exception is not None:
+            return "public"  # no route matched: let the 404/405 through
         route = request.match_info.route
         canonical = route.resource.canonical if route.resource is not None else ""
         level = overrides.get((request.method, canonical))
@@ -135,7 +137,7 @@ def auth_middleware(store: TokenStore, *, now: Callable[[], datetime], private_r
         if access != "read" and not principal.has(access):
             if audit is not None:
                 audit.record("auth.denied", actor=actor_of(principal), method=request.method,
-                             path=request.path[:200], reason=f"missing scope {access}")
+                             path=redact(request.path), reason=f"missing scope {access}")
             return refuse(request, Forbidden(f"this token lacks the {access!r} scope", requiredScope=access),
                           f'Bearer realm="{REALM}", error="insufficient_scope", scope="{access}"')
         return await handler(request)

@@ -146,6 +146,25 @@ async def test_wrong_scope_gets_403_and_nothing_is_signed(store: TokenStore, tmp
     assert status_token not in (tmp_path / "audit.log").read_text()
 
 
+async def test_denied_secret_looking_paths_are_logged_redacted(store: TokenStore, tmp_path: Path) -> None:
+    status_token, _ = store.create(["status"], label="desk", now=T0)
+    audit = AuditLog(tmp_path / "audit.log", now=lambda: T0)
+    app = build_app(store, [], audit=audit)
+
+    @requires("admin")
+    async def keys(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    app.router.add_get("/v1/keys/{name}", keys)
+    secret = "z3u2" + "A" * 44
+    async with serve(app) as client:
+        await _problem(await client.get(f"/v1/keys/{secret}", headers=_bearer(status_token)), 403)
+        await _problem(await client.get(f"/v1/nowhere/{secret}", headers=_bearer(status_token)), 404)
+    audit.close()
+    logged = [json.loads(line) for line in (tmp_path / "audit.log").read_text().splitlines()]
+    assert [entry["path"] for entry in logged] == ["/v1/keys/[redacted]"]
+
+
 async def test_issuer_token_can_never_sign_as_another_issuer(store: TokenStore) -> None:
     signed: list[str] = []
     token_a, record_a = store.create([f"issue:{ISSUER_A}"], label="issuer A", now=T0)
