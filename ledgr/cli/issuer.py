@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ledgr.api.audit import redact
 from ledgr.cli.base import echo_json
 from ledgr.cli.token import audit_log, cli_actor, data_dir_option
 from ledgr.crypto import sealed
@@ -150,7 +151,7 @@ def create(data_dir: Path, passphrase_file: Path | None, key_file: Path | None, 
     log = audit_log(data_dir)
     try:
         log.record(event, actor=cli_actor(), issuer=info.did, verificationMethod=info.active_key.id,
-                   label=info.label)
+                   label=redact(info.label))
     finally:
         log.close()
     _show(info, as_json)

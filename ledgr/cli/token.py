@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from ledgr.api.audit import AuditLog
+from ledgr.api.audit import AuditLog, redact
 from ledgr.api.tokens import TokenStore
 from ledgr.cli.base import echo_json
 from ledgr.errors import InvalidInput
@@ -79,7 +79,7 @@ def create(data_dir: Path, scopes: tuple[str, ...], label: str, expires_in: str 
     log = audit_log(data_dir)
     try:
         log.record("token.created", actor=cli_actor(), tokenId=record.id, scopes=list(record.scopes),
-                   label=record.label, expires=record.expires)
+                   label=redact(record.label), expires=record.expires)
     finally:
         log.close()
     if as_json:

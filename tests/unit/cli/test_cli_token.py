@@ -180,3 +180,12 @@ def test_passphrase_prompt_confirms_on_create(tmp_path: Path, monkeypatch: pytes
     listed = runner.invoke(cli, ["issuer", "list", "--data-dir", str(tmp_path)], input="first passphrase!\n")
     assert listed.exit_code == 0 and "prompted" in listed.output
     assert "first passphrase!" not in listed.output
+
+
+def test_secret_looking_labels_are_redacted_in_the_audit_log(runner: CliRunner, tmp_path: Path) -> None:
+    label = "ledgr_0123456789abcdef_oops"
+    code, _, err = _run(runner, "token", "create", "--data-dir", str(tmp_path), "--label", label,
+                        "--scope", "admin")
+    assert code == 0, err
+    audit = (tmp_path / "audit.log").read_text()
+    assert label not in audit and "[redacted]" in audit
