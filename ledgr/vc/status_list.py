@@ -128,17 +128,17 @@ def expand_bitstring(encoded_list: object) -> bytes:
 
 def build_status_list_credential(*, list_id: str, issuer: str, status_purpose: str,
                                  status_list: StatusList, valid_from: str | None = None,
-                                 valid_until: str | None = None,
-                                 status_messages: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """An unsigned ``BitstringStatusListCredential`` (§2.2); the caller signs it with :func:`issue`."""
+                                 valid_until: str | None = None) -> dict[str, Any]:
+    """An unsigned ``BitstringStatusListCredential`` (§2.2); the caller signs it with :func:`issue`.
+
+    ``statusSize`` and the messages travel in each credential's status entry (§2.1), which is what
+    §3.2 reads; the credentials v2 context defines no ``statusSize`` for the list itself, so it is
+    not put there (JSON-LD safe mode would rightly refuse to sign an undefined term).
+    """
     if not is_url(list_id) or not is_url(issuer):
         raise InvalidDocument("status list credential 'id' and 'issuer' must be URLs")
     subject: dict[str, Any] = {"id": f"{list_id}#list", "type": "BitstringStatusList",
                                "statusPurpose": status_purpose, "encodedList": status_list.encode()}
-    if status_list.status_size > 1 or status_purpose == "message":
-        subject["statusSize"] = status_list.status_size
-    if status_messages is not None:
-        subject["statusMessages"] = status_messages
     credential: dict[str, Any] = {
         "@context": [CREDENTIALS_V2], "id": list_id,
         "type": [VC_TYPE, "BitstringStatusListCredential"], "issuer": issuer,
