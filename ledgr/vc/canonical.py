@@ -38,10 +38,11 @@ def to_nquads(document: Any, *, loader: DocumentLoader | None = None,
 def canonical_nquads(document: Any, *, loader: DocumentLoader | None = None,
                      limits: Limits = DEFAULT_LIMITS) -> str:
     """RDFC-1.0 canonical N-Quads of ``document`` (one statement per line, sorted)."""
-    lines = to_nquads(document, loader=loader, limits=limits)
-    check_blank_node_work(lines)
+    writer = RdfWriter(limits)
+    writer.document(document, ActiveContext.initial(loader or DEFAULT_LOADER))
+    check_blank_node_work(writer.blank_quads)
     try:
-        dataset = pyoxigraph.Dataset(pyoxigraph.parse("".join(lines), pyoxigraph.RdfFormat.N_QUADS))
+        dataset = pyoxigraph.Dataset(pyoxigraph.parse("".join(writer.lines), pyoxigraph.RdfFormat.N_QUADS))
     except (SyntaxError, ValueError, UnicodeError) as exc:
         raise InvalidDocument(f"document does not map to valid RDF: {exc}") from exc
     dataset.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)

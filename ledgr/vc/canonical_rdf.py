@@ -88,11 +88,13 @@ def _double(value: float) -> str:
 class RdfWriter:
     """One document's walk; emits N-Quads lines into :attr:`lines`."""
 
-    __slots__ = ("_blank_labels", "_blank_nodes", "_chars", "_values", "limits", "lines")
+    __slots__ = ("_blank_labels", "_blank_nodes", "_chars", "_values", "blank_quads", "limits", "lines")
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         self.lines: list[str] = []
+        #: the statements that mention a blank node, as (subject, predicate, object, graph) terms
+        self.blank_quads: list[tuple[str, str, str, str]] = []
         self._blank_nodes = 0
         self._blank_labels: dict[str, str] = {}
         self._values = 0
@@ -127,6 +129,8 @@ class RdfWriter:
             raise TooLarge(f"document yields more than {self.limits.quads_max} RDF statements",
                            limit=self.limits.quads_max)
         self.lines.append(f"{subject} {predicate} {obj}{graph} .\n")
+        if subject[0] == "_" or obj[0] == "_" or graph[:2] == " _":
+            self.blank_quads.append((subject, predicate, obj, graph[1:]))
 
     # -- identifiers ----------------------------------------------------------------------------
 
