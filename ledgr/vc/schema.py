@@ -23,12 +23,13 @@ from typing import Any
 import referencing
 import referencing.exceptions
 import referencing.jsonschema
-from jsonschema import Draft7Validator, Draft201909Validator, Draft202012Validator
+from jsonschema import Draft7Validator, Draft201909Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 
 from ledgr.errors import InvalidDocument, LedgrError, NotFound, VerificationFailed
 from ledgr.vc.credential import as_list, check_document_size, types_of
+from ledgr.vc.dates import parse_date_time_stamp
 
 SchemaResolver = Callable[[str], dict[str, Any]]
 VerifySchemaCredential = Callable[[dict[str, Any]], list[LedgrError]]
@@ -42,6 +43,16 @@ DIALECTS: dict[str, type[Validator]] = {
     "http://json-schema.org/draft-07/schema": Draft7Validator,
     "http://json-schema.org/draft-07/schema#": Draft7Validator,
 }
+
+FORMAT_CHECKER = FormatChecker()
+
+
+@FORMAT_CHECKER.checks("date-time", raises=InvalidDocument)
+def _date_time(value: object) -> bool:
+    """RFC 3339 ``date-time`` (with offset), checked without the optional rfc3339-validator package."""
+    if isinstance(value, str):
+        parse_date_time_stamp(value.replace("t", "T", 1).replace("z", "Z"), "date-time")
+    return True
 
 
 def check_credential_schemas(credential: dict[str, Any], resolver: SchemaResolver | None, *,
@@ -74,8 +85,7 @@ def validate_against(instance: dict[str, Any], schema: dict[str, Any], budget: _
                               reason="invalid-schema") from exc
     registry: referencing.Registry[Any] = referencing.Registry(  # type: ignore[call-arg]
         retrieve=budget.retrieve if budget is not None else _no_retrieval)
-    validator = validator_class(schema, registry=registry,
-                                format_checker=validator_class.FORMAT_CHECKER)
+    validator = validator_class(schema, registry=registry, format_checker=FORMAT_CHECKER)
     errors: list[LedgrError] = []
     try:
         for error in validator.iter_errors(instance):
