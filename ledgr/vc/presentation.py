@@ -32,6 +32,7 @@ from ledgr.vc.issue import bound_verification_method, private_key_from_multikey
 from ledgr.vc.loader import DocumentLoader
 from ledgr.vc.proofs import add_proof
 
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MAX_CREDENTIALS = 32
 MAX_CHALLENGE_CHARS = 512
 
@@ -68,12 +69,16 @@ def validate_presentation(document: object) -> PresentationInfo:
 
 def create_presentation(credentials: list[dict[str, Any]], *, holder: str | None = None,
                         presentation_id: str | None = None) -> dict[str, Any]:
-    """An unsigned presentation of ``credentials`` (VC 1.1 when every credential is 1.1, else 2.0)."""
+    """An unsigned presentation of ``credentials`` (VC 1.1 when every credential is 1.1, else 2.0).
+
+    A 1.1 presentation also gets the Data Integrity context: the 1.1 base context does not define
+    the ``DataIntegrityProof`` terms its proof will use.
+    """
     if not isinstance(credentials, list) or len(credentials) > MAX_CREDENTIALS:
         raise InvalidInput(f"credentials must be a list of at most {MAX_CREDENTIALS} credentials")
     versions = {data_model_version(credential) for credential in credentials}
-    base = CREDENTIALS_V1 if versions == {"1.1"} else CREDENTIALS_V2
-    presentation: dict[str, Any] = {"@context": [base], "type": [VP_TYPE]}
+    contexts = [CREDENTIALS_V1, DATA_INTEGRITY_V2] if versions == {"1.1"} else [CREDENTIALS_V2]
+    presentation: dict[str, Any] = {"@context": contexts, "type": [VP_TYPE]}
     if presentation_id is not None:
         presentation["id"] = presentation_id
     if holder is not None:
