@@ -18,8 +18,9 @@
 is not a DID fails, because the binding cannot be established offline.
 
 Time: this layer never reads the clock. ``now`` is required whenever a date has to be compared;
-without it the ``validity`` check *fails* with reason ``no-time`` (fail closed: forgetting ``now``
-never accepts an expired credential). The CLI and the HTTP API pass the current time.
+without it the ``validity`` check (or, for a proof stating ``expires``, the ``proof`` check) *fails*
+with reason ``no-time`` (fail closed: forgetting ``now`` never accepts an expired credential). The
+CLI and the HTTP API pass the current time.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def _verify_credential(document: object, context: _Context) -> VerificationResul
     warnings: list[Notice] = []
     proofs = _proofs(document, context, "assertionMethod", None, None)
     if context.wants("proof"):
-        checks.append(_proof_result(proofs))
+        checks.append(_proof_result(document, proofs, context))
     if context.wants("validity"):
         checks.append(_validity_result(document, info, context))
     if "credentialSchema" in document and context.wants("schema"):
@@ -140,7 +141,7 @@ def _verify_presentation(document: dict[str, Any], context: _Context, challenge:
     warnings: list[Notice] = []
     proofs = _proofs(document, context, "authentication", challenge, domain)
     if context.wants("proof"):
-        checks.append(_proof_result(proofs))
+        checks.append(_proof_result(document, proofs, context))
         if challenge is None:
             warnings.append(Notice("challenge-not-checked", "no challenge was given: this presentation "
                                    "could be a replay; pass the challenge you issued to the holder"))
@@ -171,12 +172,17 @@ def _proofs(document: dict[str, Any], context: _Context, purpose: str, challenge
         return exc
 
 
-def _proof_result(proofs: list[ProofCheck] | LedgrError) -> CheckResult:
+def _proof_result(document: dict[str, Any], proofs: list[ProofCheck] | LedgrError,
+                  context: _Context) -> CheckResult:
     if isinstance(proofs, LedgrError):
         return CheckResult("proof", False, (proofs,))
-    errors = tuple(check.error for check in proofs if check.error is not None)
-    verified = bool(proofs) and all(check.verified for check in proofs)
-    return CheckResult("proof", verified, errors, {"proofs": [check.to_json() for check in proofs]})
+    errors = [check.error for check in proofs if check.error is not None]
+    if context.now is None and any(isinstance(proof, dict) and "expires" in proof
+                                   for proof in as_list(document.get("proof"))):
+        errors.append(InvalidInput("a proof states 'expires' but no current time was given (pass now=…)",
+                                   reason="no-time"))
+    verified = bool(proofs) and all(check.verified for check in proofs) and not errors
+    return CheckResult("proof", verified, tuple(errors), {"proofs": [check.to_json() for check in proofs]})
 
 
 def _validity_result(document: dict[str, Any], info: CredentialInfo, context: _Context) -> CheckResult:

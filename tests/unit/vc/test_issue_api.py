@@ -139,3 +139,12 @@ def test_issue_v11_and_custom_context() -> None:
                    loader=loader)
     assert verify(signed, now=NOW, loader=loader).verified
     assert not verify(signed, now=NOW).verified  # without the context the verifier cannot check it
+
+
+def test_expiring_proof_without_now_fails_closed() -> None:
+    signed = issue(credential(did(ISSUER), validFrom=None, validUntil=None), secret_key=ISSUER.multikey,
+                   suite="eddsa-jcs-2022", created=CREATED, expires="2026-07-01T00:00:00Z")
+    result = verify(signed, checks=["proof"])
+    assert not result.verified
+    assert result.all_errors()[0].extra["reason"] == "no-time"
+    assert verify(signed, checks=["proof"], now=NOW).verified
