@@ -1,0 +1,170 @@
+"""VC engine throughput: issue/s and verify/s per suite on one core, through the public API.
+
+The credential is a realistic pilot credential: 15 subject claims (strings, dates, numbers, a nested
+address, a list), a custom context registered with the loader, and a ``BitstringStatusListEntry``.
+``verify`` runs every check (proof, validity, schema, status, issuer-binding); the status check
+fetches a signed status list credential from memory and verifies its proof too. ``verify proof`` runs
+only the proof check. The baseline is an ``eddsa-rdfc-2022`` pipeline with pyld (URDNA2015) as the
+canonicalizer, everything else equal (same hashing, same Ed25519 signer).
+
+Usage: ``.venv/bin/python bench/vc.py [--seconds 3] [--suite NAME ...]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pyoxigraph
+
+from ledgr.crypto import PrivateKey, sha256
+from ledgr.vc import StatusList, build_status_entry, build_status_list_credential, issue, verify
+from ledgr.vc.canonical_pyld import pyld_canonical_nquads
+from ledgr.vc.loader import DocumentLoader
+from ledgr.vc.proofs import SUPPORTED_SUITES
+
+PILOT_URL = "https://contexts.ledgr.example/pilot/v1"
+PILOT_CONTEXT = {"@context": {
+    "@protected": True,
+    "pilot": "https://vocab.ledgr.example/pilot#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "schema": "https://schema.org/",
+    "ResidencePermitCredential": "pilot:ResidencePermitCredential",
+    "givenName": "schema:givenName",
+    "familyName": "schema:familyName",
+    "birthDate": {"@id": "schema:birthDate", "@type": "xsd:date"},
+    "birthPlace": "schema:birthPlace",
+    "nationality": "schema:nationality",
+    "gender": "schema:gender",
+    "bsn": "pilot:bsn",
+    "permitNumber": "pilot:permitNumber",
+    "permitType": "pilot:permitType",
+    "issuingMunicipality": "pilot:issuingMunicipality",
+    "residentSince": {"@id": "pilot:residentSince", "@type": "xsd:date"},
+    "householdSize": {"@id": "pilot:householdSize", "@type": "xsd:integer"},
+    "workAllowed": {"@id": "pilot:workAllowed", "@type": "xsd:boolean"},
+    "languages": {"@id": "pilot:languages", "@container": "@set"},
+    "address": "schema:address",
+    "PostalAddress": "schema:PostalAddress",
+    "streetAddress": "schema:streetAddress",
+    "postalCode": "schema:postalCode",
+    "addressLocality": "schema:addressLocality",
+}}
+STATUS_LIST_URL = "https://status.ledgr.example/lists/1"
+CREATED = "2026-11-25T09:00:00Z"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def realistic_credential(issuer: str) -> dict[str, Any]:
+    subject = {
+        "id": "did:example:holder-7f3a",
+        "givenName": "Anna", "familyName": "de Vries", "birthDate": "1990-04-12", "birthPlace": "Utrecht",
+        "nationality": "NL", "gender": "F", "bsn": "999990019", "permitNumber": "NL-RP-2026-004211",
+        "permitType": "permanent", "issuingMunicipality": "Gemeente Utrecht", "residentSince": "2015-09-01",
+        "householdSize": 3, "workAllowed": True, "languages": ["nl", "en", "de"],
+        "address": {"type": "PostalAddress", "streetAddress": "Oudegracht 1", "postalCode": "3511 AA",
+                    "addressLocality": "Utrecht"},
+    }
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2", PILOT_URL],
+        "id": "urn:uuid:3f0c9a4e-8d1b-4b7e-9c51-1a2b3c4d5e6f",
+        "type": ["VerifiableCredential", "ResidencePermitCredential"],
+        "name": "Residence permit", "description": "Pilot residence permit credential",
+        "issuer": issuer, "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2031-01-01T00:00:00Z",
+        "credentialSubject": subject,
+        "credentialStatus": build_status_entry(list_credential=STATUS_LIST_URL, index=94567,
+                                               status_purpose="revocation"),
+    }
+
+
+def rate(fn: Callable[[], object], seconds: float) -> float:
+    """Calls per second of ``fn`` over at least ``seconds`` (after a warm-up)."""
+    for _ in range(20):
+        fn()
+    gc.collect()
+    calls, start = 0, time.perf_counter()
+    deadline = start + seconds
+    while True:
+        for _ in range(25):
+            fn()
+        calls += 25
+        now = time.perf_counter()
+        if now >= deadline:
+            return calls / (now - start)
+
+
+def pyld_baseline(document: dict[str, Any], key: PrivateKey, method: str, loader: DocumentLoader,
+                  seconds: float) -> tuple[float, float]:
+    """eddsa-rdfc-2022 issue and verify with pyld's URDNA2015 as canonicalizer (vc-di-eddsa §3.2)."""
+    options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": CREATED,
+               "verificationMethod": method, "proofPurpose": "assertionMethod"}
+
+    def hash_data() -> bytes:
+        config = {**options, "@context": document["@context"]}
+        doc_nquads = pyld_canonical_nquads(document, loader=loader).encode()
+        config_nquads = pyld_canonical_nquads(config, loader=loader).encode()
+        return sha256(config_nquads) + sha256(doc_nquads)
+
+    signature = key.sign(hash_data())
+
+    def verify_once() -> None:
+        if not key.public_key.verify(hash_data(), signature):
+            raise SystemExit("baseline signature does not verify")
+
+    return rate(lambda: key.sign(hash_data()), seconds), rate(verify_once, seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per figure")
+    parser.add_argument("--suite", action="append", choices=SUPPORTED_SUITES, help="suite(s) to measure")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the pyld baseline")
+    args = parser.parse_args()
+
+    key = PrivateKey.from_seed(bytes(range(32)))
+    did = "did:key:" + key.public_key.multikey
+    method = f"{did}#{key.public_key.multikey}"
+    loader = DocumentLoader({PILOT_URL: PILOT_CONTEXT})
+    credential = realistic_credential(did)
+    print(f"command: {shlex.join([sys.executable, *sys.argv])}")
+    print(f"python {platform.python_version()} on {platform.machine()}, pyoxigraph {pyoxigraph.__version__}, "
+          f"{len(credential['credentialSubject']) - 1} subject claims, one core, in-process")
+    print(f"{'suite':<24}{'issue/s':>10}{'verify/s':>10}{'verify proof/s':>16}")
+    for suite in args.suite or SUPPORTED_SUITES:
+        unsigned_list = build_status_list_credential(list_id=STATUS_LIST_URL, issuer=did,
+                                                     status_purpose="revocation", status_list=StatusList())
+        status_list = issue(unsigned_list, secret_key=key.multikey, suite=suite, created=CREATED,
+                            loader=loader)
+        signed = issue(credential, secret_key=key.multikey, suite=suite, created=CREATED, loader=loader)
+        result = verify(signed, now=NOW, loader=loader, status_list_fetcher=lambda url, s=status_list: s)
+        if not result.verified:
+            raise SystemExit(f"{suite}: the benchmark credential does not verify: {result.to_json()}")
+
+        def issue_once(suite: str = suite) -> object:
+            return issue(credential, secret_key=key.multikey, suite=suite, created=CREATED, loader=loader)
+
+        def verify_all(signed: dict[str, Any] = signed, status_list: dict[str, Any] = status_list) -> object:
+            return verify(signed, now=NOW, loader=loader, status_list_fetcher=lambda url: status_list)
+
+        def verify_proof(signed: dict[str, Any] = signed) -> object:
+            return verify(signed, now=NOW, loader=loader, checks=["proof"])
+
+        print(f"{suite:<24}{rate(issue_once, args.seconds):>10.0f}{rate(verify_all, args.seconds):>10.0f}"
+              f"{rate(verify_proof, args.seconds):>16.0f}", flush=True)
+    if not args.no_baseline:
+        issue_rate, verify_rate = pyld_baseline(credential, key, method, loader, args.seconds)
+        print(f"{'pyld rdfc (baseline)':<24}{issue_rate:>10.0f}{'':>10}{verify_rate:>16.0f}")
+
+
+if __name__ == "__main__":
+    main()
