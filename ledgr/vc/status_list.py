@@ -192,12 +192,12 @@ class StatusResult:
 
 
 def is_supported_entry(entry: object) -> bool:
-    return isinstance(entry, dict) and entry.get("type") in ENTRY_TYPES
+    return isinstance(entry, dict) and isinstance(entry.get("type"), str) and entry["type"] in ENTRY_TYPES
 
 
 def parse_status_entry(entry: object) -> StatusEntry:
     """Validate a status list entry (§2.1); MALFORMED_VALUE_ERROR as :class:`InvalidDocument`."""
-    if not isinstance(entry, dict) or entry.get("type") not in ENTRY_TYPES:
+    if not is_supported_entry(entry):
         raise InvalidDocument(f"unsupported credentialStatus type; ledgr checks {sorted(ENTRY_TYPES)}",
                               spec_error="MALFORMED_VALUE_ERROR")
     purpose = entry.get("statusPurpose")

@@ -207,3 +207,13 @@ def test_message_status_is_reported_not_failed() -> None:
     status = result.check("status")
     assert status is not None and status.details["statuses"][0]["message"] == "rejected"
     assert any(w.code == "status-message" for w in result.warnings)
+
+
+def test_status_entry_with_a_type_array_fails_cleanly() -> None:
+    status = {**build_status_entry(list_credential=LIST_URL, index=1, status_purpose="revocation"),
+              "type": ["BitstringStatusListEntry", "OtherEntry"]}
+    document = issue(credential(did(ISSUER_KEY), credentialStatus=status), secret_key=ISSUER_KEY.multikey,
+                     suite="eddsa-jcs-2022", created=CREATED)
+    check = _status(document, _list_credential(StatusList()))
+    assert not check.verified
+    assert check.errors[0].extra["reason"] == "unsupported-status"
