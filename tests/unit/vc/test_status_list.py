@@ -7,6 +7,8 @@ import zlib
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledgr.crypto import multibase
 from ledgr.errors import InvalidDocument, InvalidEncoding, TooLarge, VerificationFailed
@@ -217,3 +219,20 @@ def test_status_entry_with_a_type_array_fails_cleanly() -> None:
     check = _status(document, _list_credential(StatusList()))
     assert not check.verified
     assert check.errors[0].extra["reason"] == "unsupported-status"
+
+
+@settings(max_examples=40, deadline=None)
+@given(status_size=st.integers(min_value=1, max_value=3),
+       writes=st.lists(st.tuples(st.integers(min_value=0, max_value=MIN_ENTRIES - 1),
+                                 st.integers(min_value=0, max_value=7)), max_size=40))
+def test_status_list_matches_a_reference_model(status_size: int, writes: list[tuple[int, int]]) -> None:
+    """Property: after any writes, get() and a decode of encode() agree with a plain dict."""
+    status_list = StatusList(status_size=status_size)
+    model: dict[int, int] = {}
+    for index, value in writes:
+        value %= 1 << status_size
+        status_list.set(index, value)
+        model[index] = value
+    decoded = StatusList.decode(status_list.encode(), status_size)
+    for index in {*model, 0, MIN_ENTRIES - 1}:
+        assert status_list.get(index) == decoded.get(index) == model.get(index, 0)
