@@ -22,7 +22,7 @@ import gzip
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from ledgr.crypto import multibase
 from ledgr.errors import InvalidDocument, InvalidEncoding, LedgrError, TooLarge, VerificationFailed
@@ -191,7 +191,7 @@ class StatusResult:
     message: str | None
 
 
-def is_supported_entry(entry: object) -> bool:
+def is_supported_entry(entry: object) -> TypeGuard[dict[str, Any]]:
     return isinstance(entry, dict) and isinstance(entry.get("type"), str) and entry["type"] in ENTRY_TYPES
 
 
