@@ -29,6 +29,7 @@ VECTORS = {
     "eddsa-jcs-2022": EDDSA_VECTORS / "eddsa-jcs-2022" / "signedJCS.json",
     "Ed25519Signature2020": EDDSA_VECTORS / "Ed25519Signature2020" / "signedEdSig.json",
     "proof-set": EDDSA_VECTORS / "proof-set-chain" / "signedProofSet2.json",
+    "proof-chain": EDDSA_VECTORS / "proof-set-chain" / "signedProofChain2.json",
 }
 EMPLOY = EDDSA_VECTORS / "eddsa-rdfc-2022" / "employ" / "signedDataInt.json"
 VECTOR_NOW = datetime.fromisoformat("2024-06-01T00:00:00+00:00")
