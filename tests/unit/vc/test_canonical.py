@@ -167,3 +167,17 @@ def test_processed_contexts_are_cached_per_loader() -> None:
     assert cached
     assert canonical_nquads(document, loader=loader) == first
     assert loader.derived.keys() == cached.keys()
+
+
+def test_lone_surrogate_is_an_invalid_document() -> None:
+    with pytest.raises(InvalidDocument):
+        canonical_nquads({"@context": VOCAB, "@id": "urn:a", "p": "\ud800"})
+
+
+def test_deep_json_literal_is_bounded() -> None:
+    value: Any = "leaf"
+    for _ in range(5000):
+        value = [value]
+    document = {"@context": [VOCAB, {"j": {"@id": "https://example.org/#j", "@type": "@json"}}], "j": value}
+    with pytest.raises(TooLarge, match="deeper"):
+        canonical_nquads(document)
