@@ -7,6 +7,7 @@ check), each with a one-line error on stderr.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,7 @@ import click
 
 from ledgr.cli.base import EXIT_FAILED, echo_json, read_json_file
 from ledgr.did.key import did_key_from_public_key
-from ledgr.errors import InvalidInput, NotFound
+from ledgr.errors import InvalidInput, NotFound, TooLarge
 from ledgr.vc import create_presentation, sign_presentation
 from ledgr.vc import issue as issue_credential
 from ledgr.vc import verify as verify_document
@@ -145,6 +146,12 @@ def verify(ctx: click.Context, checks: tuple[str, ...], contexts: tuple[str, ...
 
 
 def _read_object(path: str) -> dict[str, Any]:
+    try:
+        size = os.stat(path).st_size if path != "-" else 0
+    except OSError:
+        size = 0  # read_json_file reports the unreadable file
+    if size > MAX_FILE_BYTES:
+        raise TooLarge(f"{path} is {size} bytes; at most {MAX_FILE_BYTES} are accepted", limit=MAX_FILE_BYTES)
     document = read_json_file(path)
     if not isinstance(document, dict):
         raise InvalidInput(f"{path} must hold a JSON object (a credential or presentation)")

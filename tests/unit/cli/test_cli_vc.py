@@ -199,3 +199,11 @@ def test_present_then_verify(tmp_path: Path) -> None:
     foreign = _run("vc", "present", "--secret-key", holder.multikey, "--suite", "eddsa-jcs-2022",
                    "--challenge", "n", "--holder", did(key(65)), credential_path)
     assert foreign.exit_code == 2 and "holder" in foreign.stderr
+
+
+def test_oversized_file_exit_2(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    with big.open("wb") as handle:
+        handle.truncate(9 * 1024 * 1024)
+    result = _run("vc", "verify", str(big))
+    assert result.exit_code == 2 and "at most" in result.stderr
