@@ -165,6 +165,9 @@ def test_did_ledgr_issuer_needs_a_resolver() -> None:
     assert verify(document, now=NOW, resolver=table.__getitem__).verified
     resolution = {issuer: {"didDocument": table[issuer], "didResolutionMetadata": {}}}
     assert verify(document, now=NOW, resolver=resolution.__getitem__).verified
+    deactivated = {issuer: {"didDocument": table[issuer], "didDocumentMetadata": {"deactivated": True}}}
+    gone = verify(document, now=NOW, resolver=deactivated.__getitem__).check("proof")
+    assert gone is not None and gone.errors[0].code == "did-deactivated"
     missing = verify(document, now=NOW, resolver={}.__getitem__).check("proof")
     assert missing is not None and missing.errors[0].code == "did-not-found"
     wrong_key = {issuer: _ledgr_did_document(key(28), issuer)}
