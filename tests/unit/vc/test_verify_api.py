@@ -196,4 +196,6 @@ def test_result_json_shape() -> None:
     failed = verify(signed(key(30)), now=NOW + timedelta(days=3650)).to_json()
     assert failed["verified"] is False
     assert failed["errors"][0]["code"] == "verification-failed"
+    assert failed["errors"][0]["type"] == "https://ledgr.dev/problems/verification-failed"
+    assert failed["errors"][0]["title"] == "Verification failed"
     assert failed["errors"][0]["reason"] == "expired"
