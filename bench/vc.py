@@ -7,13 +7,20 @@ fetches a signed status list credential from memory and verifies its proof too. 
 only the proof check. The baseline is an ``eddsa-rdfc-2022`` pipeline with pyld (URDNA2015) as the
 canonicalizer, everything else equal (same hashing, same Ed25519 signer).
 
-Usage: ``.venv/bin/python bench/vc.py [--seconds 3] [--suite NAME ...]``
+When SpruceID's didkit Python binding is installed (``pip install didkit==0.3.3``, not a ledgr
+dependency), a second table compares it with ledgr on the one document both can process: didkit 0.3
+cannot load VC 2.0 or operator contexts, so that is a minimal VC 1.1 credential signed with
+``Ed25519Signature2020`` (RDF canonicalization in both).
+
+Usage: ``.venv/bin/python bench/vc.py [--seconds 3] [--suite NAME ...] [--no-baseline]``
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
+import json
 import platform
 import shlex
 import sys
@@ -124,11 +131,59 @@ def pyld_baseline(document: dict[str, Any], key: PrivateKey, method: str, loader
     return rate(lambda: key.sign(hash_data()), seconds), rate(verify_once, seconds)
 
 
+def didkit_comparison(key: PrivateKey, seconds: float) -> None:
+    """didkit vs ledgr, Ed25519Signature2020 on a minimal VC 1.1 credential, same process and run."""
+    try:
+        import didkit  # type: ignore[import-not-found]
+    except ImportError:
+        print("didkit: not installed (pip install didkit==0.3.3 to compare)")
+        return
+    jwk = json.dumps(key.to_jwk())
+    did = didkit.key_to_did("key", jwk)
+    credential = {"@context": ["https://www.w3.org/2018/credentials/v1"], "id": "urn:uuid:1",
+                  "type": ["VerifiableCredential"], "issuer": did, "issuanceDate": "2026-01-01T00:00:00Z",
+                  "credentialSubject": {"id": "did:example:holder"}}
+    text = json.dumps(credential)
+    verify_options = json.dumps({"proofPurpose": "assertionMethod"})
+
+    async def didkit_rates() -> tuple[float, float]:
+        method = await didkit.key_to_verification_method("key", jwk)
+        options = json.dumps({"type": "Ed25519Signature2020", "proofPurpose": "assertionMethod",
+                              "verificationMethod": method})
+        signed = await didkit.issue_credential(text, options, jwk)
+        if json.loads(await didkit.verify_credential(signed, verify_options))["errors"]:
+            raise SystemExit("didkit: its own credential does not verify")
+        rates = []
+        for call in (lambda: didkit.issue_credential(text, options, jwk),
+                     lambda: didkit.verify_credential(signed, verify_options)):
+            for _ in range(20):
+                await call()
+            calls, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds:
+                for _ in range(25):
+                    await call()
+                calls += 25
+            rates.append(calls / (time.perf_counter() - start))
+        return rates[0], rates[1]
+
+    didkit_issue, didkit_verify = asyncio.run(didkit_rates())
+    signed = issue(credential, secret_key=key.multikey, suite="Ed25519Signature2020", created=CREATED)
+    if not verify(signed, now=NOW).verified:
+        raise SystemExit("ledgr: the VC 1.1 comparison credential does not verify")
+    ledgr_issue = rate(lambda: issue(credential, secret_key=key.multikey, suite="Ed25519Signature2020",
+                                     created=CREATED), seconds)
+    ledgr_verify = rate(lambda: verify(signed, now=NOW), seconds)
+    print(f"\nminimal VC 1.1 credential, Ed25519Signature2020 (didkit {didkit.get_version()})")
+    print(f"{'implementation':<24}{'issue/s':>10}{'verify/s':>10}")
+    print(f"{'didkit (Rust)':<24}{didkit_issue:>10.0f}{didkit_verify:>10.0f}")
+    print(f"{'ledgr':<24}{ledgr_issue:>10.0f}{ledgr_verify:>10.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per figure")
     parser.add_argument("--suite", action="append", choices=SUPPORTED_SUITES, help="suite(s) to measure")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the pyld baseline")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the pyld and didkit baselines")
     args = parser.parse_args()
 
     key = PrivateKey.from_seed(bytes(range(32)))
@@ -164,6 +219,7 @@ def main() -> None:
     if not args.no_baseline:
         issue_rate, verify_rate = pyld_baseline(credential, key, method, loader, args.seconds)
         print(f"{'pyld rdfc (baseline)':<24}{issue_rate:>10.0f}{'':>10}{verify_rate:>16.0f}")
+        didkit_comparison(key, args.seconds)
 
 
 if __name__ == "__main__":
