@@ -12,7 +12,10 @@ dependency), a second table compares it with ledgr on the one document both can 
 cannot load VC 2.0 or operator contexts, so that is a minimal VC 1.1 credential signed with
 ``Ed25519Signature2020`` (RDF canonicalization in both).
 
-Usage: ``.venv/bin/python bench/vc.py [--seconds 3] [--suite NAME ...] [--no-baseline]``
+The machine is shared and its speed drifts, so every figure is measured in ``--rounds`` short slices
+interleaved with all the others, and the median slice is printed: figures of one run are comparable.
+
+Usage: ``.venv/bin/python bench/vc.py [--seconds 5] [--rounds 5] [--suite NAME ...] [--no-baseline]``
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import gc
 import json
 import platform
 import shlex
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -94,24 +98,50 @@ def realistic_credential(issuer: str) -> dict[str, Any]:
     }
 
 
-def rate(fn: Callable[[], object], seconds: float) -> float:
-    """Calls per second of ``fn`` over at least ``seconds`` (after a warm-up)."""
-    for _ in range(20):
-        fn()
-    gc.collect()
-    calls, start = 0, time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for _ in range(25):
+Measure = tuple[Callable[[], object], int]  # a callable and how many operations one call performs
+
+
+def measure(named: dict[str, Measure], seconds: float, rounds: int) -> dict[str, float]:
+    """Operations per second of each callable: the median of ``rounds`` interleaved slices."""
+    for fn, _ in named.values():
+        for _ in range(5):
             fn()
-        calls += 25
-        now = time.perf_counter()
-        if now >= deadline:
-            return calls / (now - start)
+    samples: dict[str, list[float]] = {name: [] for name in named}
+    slice_seconds = seconds / rounds
+    for _ in range(rounds):
+        for name, (fn, per_call) in named.items():
+            gc.collect()
+            operations, start = 0, time.perf_counter()
+            while True:
+                fn()
+                operations += per_call
+                elapsed = time.perf_counter() - start
+                if elapsed >= slice_seconds:
+                    break
+            samples[name].append(operations / elapsed)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def pyld_baseline(document: dict[str, Any], key: PrivateKey, method: str, loader: DocumentLoader,
-                  seconds: float) -> tuple[float, float]:
+def ledgr_measures(suite: str, key: PrivateKey, did: str, credential: dict[str, Any],
+                   loader: DocumentLoader) -> dict[str, Measure]:
+    unsigned_list = build_status_list_credential(list_id=STATUS_LIST_URL, issuer=did,
+                                                 status_purpose="revocation", status_list=StatusList())
+    status_list = issue(unsigned_list, secret_key=key.multikey, suite=suite, created=CREATED, loader=loader)
+    signed = issue(credential, secret_key=key.multikey, suite=suite, created=CREATED, loader=loader)
+    result = verify(signed, now=NOW, loader=loader, status_list_fetcher=lambda url: status_list)
+    if not result.verified:
+        raise SystemExit(f"{suite}: the benchmark credential does not verify: {result.to_json()}")
+    return {
+        f"{suite} issue": (lambda: issue(credential, secret_key=key.multikey, suite=suite, created=CREATED,
+                                         loader=loader), 1),
+        f"{suite} verify": (lambda: verify(signed, now=NOW, loader=loader,
+                                           status_list_fetcher=lambda url: status_list), 1),
+        f"{suite} verify proof": (lambda: verify(signed, now=NOW, loader=loader, checks=["proof"]), 1),
+    }
+
+
+def pyld_measures(document: dict[str, Any], key: PrivateKey, method: str,
+                  loader: DocumentLoader) -> dict[str, Measure]:
     """eddsa-rdfc-2022 issue and verify with pyld's URDNA2015 as canonicalizer (vc-di-eddsa §3.2)."""
     options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": CREATED,
                "verificationMethod": method, "proofPurpose": "assertionMethod"}
@@ -128,60 +158,64 @@ def pyld_baseline(document: dict[str, Any], key: PrivateKey, method: str, loader
         if not key.public_key.verify(hash_data(), signature):
             raise SystemExit("baseline signature does not verify")
 
-    return rate(lambda: key.sign(hash_data()), seconds), rate(verify_once, seconds)
+    return {"pyld issue": (lambda: key.sign(hash_data()), 1), "pyld verify proof": (verify_once, 1)}
 
 
-def didkit_comparison(key: PrivateKey, seconds: float) -> None:
-    """didkit vs ledgr, Ed25519Signature2020 on a minimal VC 1.1 credential, same process and run."""
+MINIMAL_V1_BATCH = 10
+
+
+def minimal_v1_credential(did: str) -> dict[str, Any]:
+    return {"@context": ["https://www.w3.org/2018/credentials/v1"], "id": "urn:uuid:1",
+            "type": ["VerifiableCredential"], "issuer": did, "issuanceDate": "2026-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:holder"}}
+
+
+def didkit_measures(key: PrivateKey, loop: asyncio.AbstractEventLoop) -> tuple[str, dict[str, Measure]]:
+    """didkit and ledgr, Ed25519Signature2020 on a minimal VC 1.1 credential (all didkit 0.3 can load)."""
     try:
         import didkit  # type: ignore[import-not-found]
     except ImportError:
-        print("didkit: not installed (pip install didkit==0.3.3 to compare)")
-        return
+        return "", {}
     jwk = json.dumps(key.to_jwk())
     did = didkit.key_to_did("key", jwk)
-    credential = {"@context": ["https://www.w3.org/2018/credentials/v1"], "id": "urn:uuid:1",
-                  "type": ["VerifiableCredential"], "issuer": did, "issuanceDate": "2026-01-01T00:00:00Z",
-                  "credentialSubject": {"id": "did:example:holder"}}
+    credential = minimal_v1_credential(did)
     text = json.dumps(credential)
     verify_options = json.dumps({"proofPurpose": "assertionMethod"})
-
-    async def didkit_rates() -> tuple[float, float]:
+    async def prepare() -> tuple[str, str]:
         method = await didkit.key_to_verification_method("key", jwk)
         options = json.dumps({"type": "Ed25519Signature2020", "proofPurpose": "assertionMethod",
                               "verificationMethod": method})
         signed = await didkit.issue_credential(text, options, jwk)
         if json.loads(await didkit.verify_credential(signed, verify_options))["errors"]:
             raise SystemExit("didkit: its own credential does not verify")
-        rates = []
-        for call in (lambda: didkit.issue_credential(text, options, jwk),
-                     lambda: didkit.verify_credential(signed, verify_options)):
-            for _ in range(20):
-                await call()
-            calls, start = 0, time.perf_counter()
-            while time.perf_counter() - start < seconds:
-                for _ in range(25):
-                    await call()
-                calls += 25
-            rates.append(calls / (time.perf_counter() - start))
-        return rates[0], rates[1]
+        return options, signed
 
-    didkit_issue, didkit_verify = asyncio.run(didkit_rates())
-    signed = issue(credential, secret_key=key.multikey, suite="Ed25519Signature2020", created=CREATED)
-    if not verify(signed, now=NOW).verified:
+    options, didkit_signed = loop.run_until_complete(prepare())
+    ledgr_signed = issue(credential, secret_key=key.multikey, suite="Ed25519Signature2020", created=CREATED)
+    if not verify(ledgr_signed, now=NOW).verified:
         raise SystemExit("ledgr: the VC 1.1 comparison credential does not verify")
-    ledgr_issue = rate(lambda: issue(credential, secret_key=key.multikey, suite="Ed25519Signature2020",
-                                     created=CREATED), seconds)
-    ledgr_verify = rate(lambda: verify(signed, now=NOW), seconds)
-    print(f"\nminimal VC 1.1 credential, Ed25519Signature2020 (didkit {didkit.get_version()})")
-    print(f"{'implementation':<24}{'issue/s':>10}{'verify/s':>10}")
-    print(f"{'didkit (Rust)':<24}{didkit_issue:>10.0f}{didkit_verify:>10.0f}")
-    print(f"{'ledgr':<24}{ledgr_issue:>10.0f}{ledgr_verify:>10.0f}")
+
+    async def didkit_issue() -> None:
+        for _ in range(MINIMAL_V1_BATCH):
+            await didkit.issue_credential(text, options, jwk)
+
+    async def didkit_verify() -> None:
+        for _ in range(MINIMAL_V1_BATCH):
+            await didkit.verify_credential(didkit_signed, verify_options)
+
+    return didkit.get_version(), {
+        "didkit issue": (lambda: loop.run_until_complete(didkit_issue()), MINIMAL_V1_BATCH),
+        "didkit verify": (lambda: loop.run_until_complete(didkit_verify()), MINIMAL_V1_BATCH),
+        "ledgr v1 issue": (lambda: issue(credential, secret_key=key.multikey, suite="Ed25519Signature2020",
+                                         created=CREATED), 1),
+        "ledgr v1 verify": (lambda: verify(ledgr_signed, now=NOW), 1),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per figure")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measuring time per figure")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved slices per figure")
     parser.add_argument("--suite", action="append", choices=SUPPORTED_SUITES, help="suite(s) to measure")
     parser.add_argument("--no-baseline", action="store_true", help="skip the pyld and didkit baselines")
     args = parser.parse_args()
@@ -191,35 +225,39 @@ def main() -> None:
     method = f"{did}#{key.public_key.multikey}"
     loader = DocumentLoader({PILOT_URL: PILOT_CONTEXT})
     credential = realistic_credential(did)
+    suites = args.suite or list(SUPPORTED_SUITES)
+    named: dict[str, Measure] = {}
+    for suite in suites:
+        named.update(ledgr_measures(suite, key, did, credential, loader))
+    loop = asyncio.new_event_loop()
+    didkit_version = ""
+    if not args.no_baseline:
+        named.update(pyld_measures(credential, key, method, loader))
+        didkit_version, extra = didkit_measures(key, loop)
+        named.update(extra)
+    rates = measure(named, args.seconds, args.rounds)
+    loop.close()
+
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"python {platform.python_version()} on {platform.machine()}, pyoxigraph {pyoxigraph.__version__}, "
-          f"{len(credential['credentialSubject']) - 1} subject claims, one core, in-process")
+          f"one core, in-process; median of {args.rounds} interleaved slices, {args.seconds:g} s per figure")
+    print(f"\nrealistic credential ({len(credential['credentialSubject']) - 1} subject claims, "
+          "custom context, BitstringStatusListEntry), through ledgr.vc.issue/verify")
     print(f"{'suite':<24}{'issue/s':>10}{'verify/s':>10}{'verify proof/s':>16}")
-    for suite in args.suite or SUPPORTED_SUITES:
-        unsigned_list = build_status_list_credential(list_id=STATUS_LIST_URL, issuer=did,
-                                                     status_purpose="revocation", status_list=StatusList())
-        status_list = issue(unsigned_list, secret_key=key.multikey, suite=suite, created=CREATED,
-                            loader=loader)
-        signed = issue(credential, secret_key=key.multikey, suite=suite, created=CREATED, loader=loader)
-        result = verify(signed, now=NOW, loader=loader, status_list_fetcher=lambda url, s=status_list: s)
-        if not result.verified:
-            raise SystemExit(f"{suite}: the benchmark credential does not verify: {result.to_json()}")
-
-        def issue_once(suite: str = suite) -> object:
-            return issue(credential, secret_key=key.multikey, suite=suite, created=CREATED, loader=loader)
-
-        def verify_all(signed: dict[str, Any] = signed, status_list: dict[str, Any] = status_list) -> object:
-            return verify(signed, now=NOW, loader=loader, status_list_fetcher=lambda url: status_list)
-
-        def verify_proof(signed: dict[str, Any] = signed) -> object:
-            return verify(signed, now=NOW, loader=loader, checks=["proof"])
-
-        print(f"{suite:<24}{rate(issue_once, args.seconds):>10.0f}{rate(verify_all, args.seconds):>10.0f}"
-              f"{rate(verify_proof, args.seconds):>16.0f}", flush=True)
-    if not args.no_baseline:
-        issue_rate, verify_rate = pyld_baseline(credential, key, method, loader, args.seconds)
-        print(f"{'pyld rdfc (baseline)':<24}{issue_rate:>10.0f}{'':>10}{verify_rate:>16.0f}")
-        didkit_comparison(key, args.seconds)
+    for suite in suites:
+        print(f"{suite:<24}{rates[suite + ' issue']:>10.0f}{rates[suite + ' verify']:>10.0f}"
+              f"{rates[suite + ' verify proof']:>16.0f}")
+    if "pyld issue" in rates:
+        print(f"{'pyld rdfc (baseline)':<24}{rates['pyld issue']:>10.0f}{'-':>10}"
+              f"{rates['pyld verify proof']:>16.0f}")
+    if didkit_version:
+        print(f"\nminimal VC 1.1 credential, Ed25519Signature2020 (didkit {didkit_version} "
+              "cannot load VC 2.0 or operator contexts)")
+        print(f"{'implementation':<24}{'issue/s':>10}{'verify/s':>10}")
+        print(f"{'didkit (Rust)':<24}{rates['didkit issue']:>10.0f}{rates['didkit verify']:>10.0f}")
+        print(f"{'ledgr':<24}{rates['ledgr v1 issue']:>10.0f}{rates['ledgr v1 verify']:>10.0f}")
+    elif not args.no_baseline:
+        print("\ndidkit: not installed (pip install didkit==0.3.3 to compare)")
 
 
 if __name__ == "__main__":
