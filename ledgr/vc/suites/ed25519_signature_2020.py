@@ -5,6 +5,10 @@ options with the document's ``@context``, then of the document) but its proof ``
 ``Ed25519Signature2020`` (no ``cryptosuite``) and its terms come from the suite context
 ``https://w3id.org/security/suites/ed25519-2020/v1``, which issuing appends to the document's
 ``@context`` when it is missing — as the spec's vector does.
+
+Some issuers (e.g. SpruceID didkit) instead leave the document's ``@context`` alone and put the suite
+context inside the proof. JSON-LD applies an embedded ``@context`` on top of the enclosing one, so the
+proof configuration is then canonicalized with the document's contexts followed by the proof's.
 """
 
 from __future__ import annotations
@@ -44,8 +48,8 @@ class Ed25519Signature2020(Cryptosuite):
 
     def document_for_verification(self, unsecured_document: dict[str, Any],
                                   options: dict[str, Any]) -> dict[str, Any] | None:
-        """The suite's terms must be defined by its context, which the document must include."""
-        if SUITE_CONTEXT not in _contexts(unsecured_document):
+        """The suite's terms must be defined by its context, in the document or in the proof."""
+        if SUITE_CONTEXT not in _contexts(unsecured_document) and SUITE_CONTEXT not in _contexts(options):
             raise InvalidDocument(f"an Ed25519Signature2020 proof needs the context {SUITE_CONTEXT}")
         return unsecured_document
 
@@ -56,4 +60,8 @@ class Ed25519Signature2020(Cryptosuite):
     def proof_configuration(self, unsecured_document: dict[str, Any], options: dict[str, Any],
                             loader: DocumentLoader | None) -> bytes:
         config = with_document_context(unsecured_document, options)
+        document_contexts = _contexts(unsecured_document)
+        extra = [c for c in _contexts(options) if c not in document_contexts]
+        if extra:
+            config["@context"] = [*document_contexts, *extra]
         return canonical_nquads(config, loader=loader).encode("utf-8")
