@@ -13,7 +13,10 @@ text as §4.7 with ``_:a``/``_:z`` substitution, compared as strings), which is 
 statements. Documents whose blank nodes are all distinguishable — nearly every credential — stop
 there. Otherwise the permutations the N-degree step would enumerate are estimated (the product of
 the factorials of each related-group size, summed over ambiguous nodes) and refused above
-:data:`MAX_PERMUTATIONS`, as is a large number of ambiguous nodes.
+:data:`MAX_PERMUTATIONS`. The N-degree step also walks, for each ambiguous node, through the ambiguous
+nodes connected to it (quadratic in a connected group), so such a group is capped at
+:data:`MAX_AMBIGUOUS_BLANK_NODES`; many identical leaves under distinguishable parents stay cheap and
+are accepted.
 """
 
 from __future__ import annotations
@@ -38,6 +41,25 @@ def _first_degree_text(node: str, quads: list[Quad], mentions: list[int]) -> str
     return "\n".join(lines)
 
 
+def _largest_connected_group(ambiguous: list[str], quads: list[Quad], mentions: dict[str, list[int]]) -> int:
+    """Size of the largest set of ambiguous blank nodes linked through shared statements."""
+    parent = {node: node for node in ambiguous}
+
+    def root(node: str) -> str:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for node in ambiguous:
+        for index in mentions[node]:
+            subject, _, obj, graph = quads[index]
+            for term in (subject, obj, graph):
+                if term != node and term in parent:
+                    parent[root(term)] = root(node)
+    return max(Counter(root(node) for node in ambiguous).values())
+
+
 def check_blank_node_work(quads: list[Quad]) -> None:
     """Raise :class:`TooLarge` when canonicalizing these blank-node statements could run away."""
     if len(quads) < 2:
@@ -54,8 +76,9 @@ def check_blank_node_work(quads: list[Quad]) -> None:
     ambiguous = [node for node in mentions if sizes[classes[node]] > 1]
     if not ambiguous:
         return
-    if len(ambiguous) > MAX_AMBIGUOUS_BLANK_NODES:
-        raise TooLarge(f"document has {len(ambiguous)} indistinguishable blank nodes (limit "
+    largest = _largest_connected_group(ambiguous, quads, mentions)
+    if largest > MAX_AMBIGUOUS_BLANK_NODES:
+        raise TooLarge(f"document has {largest} connected indistinguishable blank nodes (limit "
                        f"{MAX_AMBIGUOUS_BLANK_NODES}); canonicalizing it could run away",
                        limit=MAX_AMBIGUOUS_BLANK_NODES)
     work = 0

@@ -194,3 +194,16 @@ def test_context_cache_is_bounded_per_loader(monkeypatch: pytest.MonkeyPatch) ->
     assert loader.derived["jsonld-cache-budget"] == [0]
     root = loader.derived["jsonld-initial-context"]
     assert len(root._cache) == 5
+
+
+def test_many_identical_leaves_under_distinguishable_parents_are_accepted() -> None:
+    document = {"@context": VOCAB, "@id": "urn:root", "course": [{"credits": 5} for _ in range(150)]}
+    out = canonical_nquads(document)
+    assert out.count("#credits>") == 150
+    assert out == pyld_canonical_nquads(document)
+
+
+def test_long_indistinguishable_blank_node_cycle_is_refused() -> None:
+    size = 100
+    nodes = [{"@id": f"_:c{i}", "next": {"@id": f"_:c{(i + 1) % size}"}} for i in range(size)]
+    assert _timed({"@context": VOCAB, "@graph": nodes}) < 1.0

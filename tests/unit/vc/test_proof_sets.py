@@ -140,3 +140,9 @@ def test_ed25519_2020_cannot_join_a_set_when_it_must_change_the_context() -> Non
 def test_document_without_proof_is_not_verified() -> None:
     checks = verify_proofs(load("unsigned.json"), resolve_controller=resolve)
     assert len(checks) == 1 and not checks[0].verified
+
+
+def test_add_proof_refuses_a_malformed_existing_proof() -> None:
+    document = {**load("unsigned.json"), "proof": "not a proof"}
+    with pytest.raises(InvalidDocument, match="existing 'proof'"):
+        add_proof(document, private_key=KEYS[0], suite="eddsa-jcs-2022", verification_method=method(KEYS[0]))
