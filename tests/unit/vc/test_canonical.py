@@ -207,3 +207,19 @@ def test_long_indistinguishable_blank_node_cycle_is_refused() -> None:
     size = 100
     nodes = [{"@id": f"_:c{i}", "next": {"@id": f"_:c{(i + 1) % size}"}} for i in range(size)]
     assert _timed({"@context": VOCAB, "@graph": nodes}) < 1.0
+
+
+def test_presentation_with_signed_credentials_and_proof_agrees_with_pyld() -> None:
+    credentials = [json.loads((EDDSA_VECTORS / name).read_text()) for name in
+                   ("proof-set-chain/signedProofChain2.json", "eddsa-rdfc-2022/employ/signedDataInt.json")]
+    presentation = {
+        "@context": [V2], "type": ["VerifiablePresentation"], "holder": "did:example:holder",
+        "verifiableCredential": credentials,
+        "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                  "proofPurpose": "authentication", "challenge": "abc", "domain": ["a.example", "b.example"],
+                  "verificationMethod": "did:example:h#k", "created": "2024-01-01T00:00:00Z",
+                  "expires": "2025-01-01T00:00:00Z", "proofValue": "zabc"},
+    }
+    out = canonical_nquads(presentation)
+    assert out == pyld_canonical_nquads(presentation)
+    assert out.count(" .\n") == 85
