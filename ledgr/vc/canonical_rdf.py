@@ -343,8 +343,9 @@ class RdfWriter:
                 return self._node_term(ctx.expand_iri(value, vocab=False), value)
             if type_mapping == "@vocab":
                 iri = ctx.expand_iri(value, vocab=True)
-                if iri is None:
-                    raise UnmappedTerm(f"vocabulary value {value!r} maps to no IRI (safe mode)", term=value)
+                if iri is None or not (is_absolute_iri(iri) or iri.startswith("_:")):
+                    raise UnmappedTerm(f"vocabulary value {value!r} maps to no IRI and would be silently "
+                                       "dropped from what is signed (safe mode)", term=value)
                 return self._node_term(iri, value)
             if type_mapping is not None and type_mapping != "@none":
                 return literal(value, type_mapping)

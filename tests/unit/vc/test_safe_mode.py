@@ -153,3 +153,10 @@ def test_base_direction_would_be_dropped_so_it_is_refused(document: dict[str, An
     with pytest.raises(UnmappedTerm) as info:
         canonical_nquads(document)
     assert info.value.extra["term"] == "@direction"
+
+
+def test_undefined_vocabulary_value_is_named() -> None:
+    signed = add_proof(credential(), private_key=KEY, suite="eddsa-rdfc-2022", verification_method=METHOD)
+    signed["proof"]["proofPurpose"] = "assertionMethodX"
+    check = verify_proofs(signed, resolve_controller=resolve, expected_purpose="assertionMethodX")[0]
+    assert isinstance(check.error, UnmappedTerm) and check.error.extra["term"] == "assertionMethodX"
