@@ -156,7 +156,8 @@ def test_base_direction_would_be_dropped_so_it_is_refused(document: dict[str, An
 
 
 def test_undefined_vocabulary_value_is_named() -> None:
-    signed = add_proof(credential(), private_key=KEY, suite="eddsa-rdfc-2022", verification_method=METHOD)
-    signed["proof"]["proofPurpose"] = "assertionMethodX"
-    check = verify_proofs(signed, resolve_controller=resolve, expected_purpose="assertionMethodX")[0]
-    assert isinstance(check.error, UnmappedTerm) and check.error.extra["term"] == "assertionMethodX"
+    proof_config = {"@context": [V2], "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                    "verificationMethod": METHOD, "proofPurpose": "assertionMethodX"}
+    with pytest.raises(UnmappedTerm) as info:
+        canonical_nquads(proof_config)
+    assert info.value.extra["term"] == "assertionMethodX"
