@@ -128,7 +128,10 @@ class ActiveContext:
             if isinstance(local, list) and all(isinstance(c, str) for c in local):
                 key = (tuple(local), override_protected, propagate)
             else:
-                text = json.dumps(local, sort_keys=True, separators=(",", ":"))
+                try:
+                    text = json.dumps(local, sort_keys=True, separators=(",", ":"), allow_nan=False)
+                except (TypeError, ValueError) as exc:
+                    raise InvalidDocument(f"an inline JSON-LD context is not valid JSON: {exc}") from exc
                 if len(text) > MAX_INLINE_CONTEXT_CHARS:
                     raise TooLarge(f"an inline JSON-LD context is larger than {MAX_INLINE_CONTEXT_CHARS} "
                                    "characters", limit=MAX_INLINE_CONTEXT_CHARS)

@@ -46,6 +46,11 @@ _NODE_KEYWORDS_REJECTED = frozenset({"@included", "@reverse", "@nest", "@list", 
 _VALUE_KEYS = frozenset({"@value", "@type", "@language", "@direction", "@index"})
 
 
+def _check_keys(element: dict[Any, Any]) -> None:
+    if not all(type(key) is str for key in element):
+        raise InvalidDocument("JSON object keys must be strings")
+
+
 class RdfWriter:
     """One document's walk; emits N-Quads lines into :attr:`lines`."""
 
@@ -117,6 +122,7 @@ class RdfWriter:
             self._visit(1)
             if not isinstance(item, dict):
                 raise InvalidDocument("a JSON-LD document must be a JSON object or an array of objects")
+            _check_keys(item)
             ctx = context.apply(item["@context"], from_document=True) if "@context" in item else context
             keys = [k for k in item if k != "@context"]
             if keys and all(ctx.expand_iri(k, vocab=True) == "@graph" for k in keys):
@@ -147,6 +153,7 @@ class RdfWriter:
 
     def _object(self, element: dict[str, Any], ctx: ActiveContext, definition: TermDefinition | None,
                 graph: str, out: list[str], depth: int) -> None:
+        _check_keys(element)
         if ctx.previous is not None and not self._keeps_scope(element, ctx):
             ctx = ctx.previous
         if definition is not None and definition.context is not ABSENT:
@@ -275,6 +282,7 @@ class RdfWriter:
         direction = definition.direction if definition.direction is not ABSENT else ctx.direction
         if direction is not None and value:
             refuse_direction()
+        _check_keys(value)
         for language, texts in value.items():
             self._visit(depth)
             tag = None if ctx.expand_iri(language, vocab=True) == "@none" else language.lower()

@@ -223,3 +223,16 @@ def test_presentation_with_signed_credentials_and_proof_agrees_with_pyld() -> No
     out = canonical_nquads(presentation)
     assert out == pyld_canonical_nquads(presentation)
     assert out.count(" .\n") == 85
+
+
+@pytest.mark.parametrize("bad", [
+    {"@context": VOCAB, 1: "x"},
+    {"@context": VOCAB, "p": {2: "x"}},
+    {"@context": [VOCAB, {"m": {"@id": "https://example.org/#m", "@container": "@language"}}], "m": {3: "x"}},
+    {"@context": VOCAB, "p": object()},
+    {"@context": [{"a": object()}], "a": 1},
+    {"@context": [{"a": float("nan")}], "a": 1},
+])
+def test_non_json_input_from_python_callers_is_an_invalid_document(bad: Any) -> None:
+    with pytest.raises(InvalidDocument):
+        canonical_nquads(bad)

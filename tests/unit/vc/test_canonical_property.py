@@ -10,12 +10,14 @@ nor are integers beyond ±(2^53 - 1), which RFC 8785 refuses in ``@json`` litera
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyoxigraph
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledgr.errors import LedgrError
 from ledgr.vc.canonical import canonical_nquads
 from ledgr.vc.canonical_pyld import RDFC_ONLY_ESCAPES, pyld_canonical_nquads
 from ledgr.vc.loader import DocumentLoader
@@ -106,3 +108,53 @@ def test_the_documented_escaping_difference() -> None:
     assert '"bell\\u0007 form\\f"' in ours
     assert '"bell\x07 form\x0c"' in theirs
     assert ours == _recanonicalized(theirs)
+
+
+keywords = st.sampled_from(["@context", "@id", "@type", "@value", "@language", "@list", "@set", "@graph",
+                            "@index", "@json", "@vocab", "@reverse", "@direction", "@nest", "@included",
+                            "@foo", "id", "type", "name", "credentialSubject", "proof", "_:b0", "ex:p",
+                            "https://example.org/p", ""])
+hostile = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | keywords,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keywords | st.text(max_size=4), inner,
+                                                                 max_size=4),
+    max_leaves=15)
+contexts = st.sampled_from([
+    None, "https://www.w3.org/ns/credentials/v2", CUSTOM_URL, "https://unknown.example/",
+    {"@vocab": "https://example.org/#"}, {"x": None}, {"@protected": True, "y": "ex:y"},
+    {"@version": 1.1, "z": {"@id": "https://example.org/z", "@container": "@list"}}])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile, st.lists(contexts, max_size=3))
+def test_any_input_either_canonicalizes_or_raises_a_ledgr_error(body: Any, context: list[Any]) -> None:
+    document = {"@context": context, "data": body} if context else body
+    try:
+        out = canonical_nquads(document, loader=LOADER)
+    except LedgrError:
+        return
+    assert out == "" or out.endswith(" .\n")
+
+
+EMPLOY = {"@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/citizenship/v4rc1"],
+          "type": ["VerifiableCredential", "EmploymentAuthorizationDocumentCredential"],
+          "issuer": {"id": "did:example:issuer", "image": "https://example.org/i.png"},
+          "credentialSubject": {"type": ["Person", "EmployablePerson"], "givenName": "JOHN",
+                                "employmentAuthorizationDocument": {"type": "EmploymentAuthorizationDocument",
+                                                                    "lprNumber": "999"}}}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([(), ("credentialSubject",), ("credentialSubject", "employmentAuthorizationDocument"),
+                        ("issuer",)]), keywords | st.text(max_size=4), hostile)
+def test_hostile_values_inside_a_real_credential(path: tuple[str, ...], key: str, value: Any) -> None:
+    document = json.loads(json.dumps(EMPLOY))
+    target = document
+    for step in path:
+        target = target[step]
+    target[key] = value
+    try:
+        out = canonical_nquads(document, loader=LOADER)
+    except LedgrError:
+        return
+    assert out.endswith(" .\n")
