@@ -11,7 +11,9 @@ import pytest
 from ledgr.crypto import PrivateKey, canonicalize, sha256
 from ledgr.did.key import did_key_document
 from ledgr.errors import InvalidDocument, VerificationFailed
-from ledgr.vc.proofs import verify_proofs
+from ledgr.vc.canonical import canonical_nquads
+from ledgr.vc.canonical_pyld import pyld_canonical_nquads
+from ledgr.vc.proofs import add_proof, verify_proofs
 from ledgr.vc.suites import SUITES, suite_by_name, suite_for_proof
 from ledgr.vc.suites.base import decode_proof_value, parse_date_time_stamp
 from tests.paths import EDDSA_VECTORS
@@ -98,3 +100,35 @@ def test_didkit_issued_credential_tampered_fails() -> None:
     del tampered["proof"]["@context"]
     check = verify_proofs(tampered, resolve_controller=resolve)[0]
     assert not check.verified and "ed25519-2020" in str(check.error)
+
+
+V1_CREDENTIAL = {"@context": ["https://www.w3.org/2018/credentials/v1"], "id": "urn:uuid:1",
+                 "type": ["VerifiableCredential"], "issuer": "did:key:" + KEY.public_key.multikey,
+                 "issuanceDate": "2024-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:x"}}
+METHOD = f"did:key:{KEY.public_key.multikey}#{KEY.public_key.multikey}"
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_vc11_credential_gets_the_data_integrity_context(suite: str) -> None:
+    signed = add_proof(V1_CREDENTIAL, private_key=KEY, suite=suite, verification_method=METHOD)
+    assert signed["@context"] == [*V1_CREDENTIAL["@context"], "https://w3id.org/security/data-integrity/v2"]
+    assert verify_proofs(signed, resolve_controller=resolve)[0].verified
+    config = {k: v for k, v in signed["proof"].items() if k != "proofValue"}
+    config["@context"] = signed["@context"]
+    assert canonical_nquads(config) == pyld_canonical_nquads(config)
+
+
+def test_vc2_and_plain_json_documents_keep_their_context() -> None:
+    assert add_proof(UNSIGNED, private_key=KEY, suite="eddsa-rdfc-2022",
+                     verification_method=METHOD)["@context"] == UNSIGNED["@context"]
+    plain = {"message": "hello"}
+    signed = add_proof(plain, private_key=KEY, suite="eddsa-jcs-2022", verification_method=METHOD)
+    assert "@context" not in signed
+    assert verify_proofs(signed, resolve_controller=resolve)[0].verified
+
+
+def test_vc11_rdfc_proof_without_the_context_fails_verification() -> None:
+    signed = add_proof(V1_CREDENTIAL, private_key=KEY, suite="eddsa-rdfc-2022", verification_method=METHOD)
+    signed["@context"] = V1_CREDENTIAL["@context"]
+    check = verify_proofs(signed, resolve_controller=resolve)[0]
+    assert not check.verified
