@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ledgr.errors import InvalidDocument, TooLarge
+from ledgr.errors import InvalidDocument, TooLarge, UnknownContext
 from ledgr.vc.canonical import Limits, canonical_nquads
 from ledgr.vc.canonical_pyld import pyld_canonical_nquads
 from ledgr.vc.loader import DocumentLoader
@@ -236,3 +236,12 @@ def test_presentation_with_signed_credentials_and_proof_agrees_with_pyld() -> No
 def test_non_json_input_from_python_callers_is_an_invalid_document(bad: Any) -> None:
     with pytest.raises(InvalidDocument):
         canonical_nquads(bad)
+
+
+def test_inline_context_text_is_not_mistaken_for_a_url() -> None:
+    loader = DocumentLoader()
+    inline = {"@vocab": "https://example.org/#"}
+    canonical_nquads({"@context": inline, "@id": "urn:a", "p": 1}, loader=loader)
+    text = json.dumps(inline, sort_keys=True, separators=(",", ":"))
+    with pytest.raises(UnknownContext):
+        canonical_nquads({"@context": text, "@id": "urn:a", "p": 1}, loader=loader)
