@@ -5,14 +5,15 @@ This fuses JSON-LD 1.1 Expansion (§5.1), Node Map Generation (§7.2) and Deseri
 dataset those algorithms produce (blank-node labels aside, which RDFC-1.0 replaces anyway).
 
 Safe mode (what neither pyld nor pyoxigraph offers): plain JSON-LD silently *drops* a property whose
-term maps to no IRI, a ``@type`` value that maps to no absolute IRI, and node ids that are relative
-references. Dropped data is not signed, so a signed credential could carry unsigned claims. Here
-each of those raises :class:`~ledgr.errors.UnmappedTerm` (terms, types) or
+term maps to no IRI, a ``@type`` or ``@vocab``-typed value that maps to no absolute IRI, node ids that
+are relative references, and base directions (``@direction`` without ``rdfDirection``). Dropped data
+is not signed, so a signed credential could carry unsigned claims. Here each of those raises
+:class:`~ledgr.errors.UnmappedTerm` (terms, types, ``@direction``) or
 :class:`~ledgr.errors.InvalidDocument` (relative ids) naming the culprit. Detecting it costs nothing
 extra: the walk must expand every key anyway.
 
 Work is bounded before any native code runs: nesting depth, JSON values visited, total string
-length, quads and blank nodes are all capped (:class:`Limits`).
+length, quads and blank nodes are all capped (:class:`~ledgr.vc.canonical_terms.Limits`).
 """
 
 from __future__ import annotations
