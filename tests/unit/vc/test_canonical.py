@@ -245,3 +245,25 @@ def test_inline_context_text_is_not_mistaken_for_a_url() -> None:
     text = json.dumps(inline, sort_keys=True, separators=(",", ":"))
     with pytest.raises(UnknownContext):
         canonical_nquads({"@context": text, "@id": "urn:a", "p": 1}, loader=loader)
+
+
+def _graph(edges: list[tuple[str, str]]) -> dict[str, Any]:
+    nodes: dict[str, dict[str, Any]] = {}
+    for source, target in edges:
+        nodes.setdefault(source, {"@id": source, "p": []})["p"].append({"@id": target})
+    return {"@context": VOCAB, "@graph": list(nodes.values())}
+
+
+@pytest.mark.parametrize("name", ["bipartite K6,6", "torus 6x6"])
+def test_symmetric_graphs_that_run_for_seconds_are_refused(name: str) -> None:
+    if name.startswith("bipartite"):
+        edges = [(f"_:a{i}", f"_:b{j}") for i in range(6) for j in range(6)]
+    else:
+        edges = [(f"_:g{i}{j}", f"_:g{(i + d) % 6}{(j + 1 - d) % 6}") for i in range(6) for j in range(6)
+                 for d in (0, 1)]
+    assert _timed(_graph(edges)) < 1.0
+
+
+def test_small_symmetric_graph_is_accepted() -> None:
+    document = _graph([(f"_:a{i}", f"_:b{j}") for i in range(2) for j in range(2)])
+    assert canonical_nquads(document) == pyld_canonical_nquads(document)
