@@ -13,13 +13,15 @@ text as §4.7 with ``_:a``/``_:z`` substitution, compared as strings), which is 
 statements. Documents whose blank nodes are all distinguishable — nearly every credential — stop
 there. The N-degree step only runs on ambiguous nodes, and its recursion only walks through ambiguous
 neighbours (distinguishable ones already hold canonical labels), so the work is estimated per
-connected group of ambiguous nodes: the group's size times the product, over its nodes, of the
-orderings §4.8 step 5.4 tries (the factorials of each related-group size). Above
-:data:`MAX_PERMUTATIONS`, or for groups larger than :data:`MAX_AMBIGUOUS_BLANK_NODES`, the document is
-refused. The estimate is deliberately conservative: it refuses some symmetric graphs that would in
-fact canonicalize quickly (e.g. a 4×4 torus of blank nodes). Credentials whose repeated objects sit
-under distinguishable parents pass: each repeated object forms a small group of its own, and only
-many identical children *inside* identical objects multiply the estimate.
+connected group of ambiguous nodes: the square of the group's size (each of its nodes starts a walk
+through the group) times the product, over its nodes, of the orderings §4.8 step 5.4 tries (the
+factorials of each related-group size). When the sum over all groups exceeds :data:`MAX_PERMUTATIONS`,
+or a group is larger than :data:`MAX_AMBIGUOUS_BLANK_NODES`, the document is refused. The estimate is
+deliberately conservative: it refuses some symmetric graphs that would in fact canonicalize quickly
+(e.g. a 4×4 torus of blank nodes). Credentials whose repeated objects sit under distinguishable
+parents pass: each repeated object forms a small group of its own, and only many identical children
+*inside* identical objects multiply the estimate. Searching circulant and random symmetric graphs
+found no accepted dataset that took pyoxigraph more than about 0.13 s.
 """
 
 from __future__ import annotations
@@ -101,12 +103,14 @@ def check_blank_node_work(quads: list[Quad]) -> None:
     ambiguous = [node for node in mentions if sizes[classes[node]] > 1]
     if not ambiguous:
         return
+    total = 0
     for component in _components(ambiguous, quads, mentions):
         if len(component) > MAX_AMBIGUOUS_BLANK_NODES:
             raise _refuse(f"{len(component)} connected indistinguishable blank nodes",
                           MAX_AMBIGUOUS_BLANK_NODES)
-        work = len(component)
+        work = len(component) ** 2
         for node in component:
             work *= _permutations(node, quads, mentions[node], classes)
-            if work > MAX_PERMUTATIONS:
+            if total + work > MAX_PERMUTATIONS:
                 raise _refuse(f"more than {MAX_PERMUTATIONS} estimated RDFC-1.0 steps", MAX_PERMUTATIONS)
+        total += work
