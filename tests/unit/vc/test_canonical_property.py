@@ -16,10 +16,10 @@ import json
 from typing import Any
 
 import pyoxigraph
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ledgr.errors import LedgrError
+from ledgr.errors import LedgrError, TooLarge
 from ledgr.vc.canonical import canonical_nquads
 from ledgr.vc.canonical_pyld import RDFC_ONLY_ESCAPES, pyld_canonical_nquads
 from ledgr.vc.loader import DocumentLoader
@@ -183,7 +183,12 @@ def blank_node_graphs(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(blank_node_graphs())
 def test_blank_node_labelling_agrees_with_pyld(document: dict[str, Any]) -> None:
-    assert canonical_nquads(document) == pyld_canonical_nquads(document)
+    try:
+        ours = canonical_nquads(document)
+    except TooLarge:
+        assume(False)  # the work guard is deliberately conservative on symmetric graphs
+        return
+    assert ours == pyld_canonical_nquads(document)
 
 
 def test_self_loop_counts_its_statement_once() -> None:
