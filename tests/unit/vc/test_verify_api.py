@@ -12,6 +12,7 @@ import pytest
 from ledgr.errors import InvalidDocument, InvalidInput
 from ledgr.vc import CHECKS, VerificationResult, issue, verify
 from ledgr.vc.proofs import add_proof
+from ledgr.vc.verify import verify as verify_pure
 from tests.paths import EDDSA_VECTORS
 from tests.unit.vc.credential_factory import (
     CREATED,
@@ -109,7 +110,7 @@ def test_check_selection() -> None:
 
 def test_validity_needs_now_and_fails_closed_without_it() -> None:
     document = signed(key(24))
-    result = verify(document)
+    result = verify_pure(document)
     validity = result.check("validity")
     assert validity is not None and not validity.verified
     assert validity.errors[0].extra["reason"] == "no-time"
@@ -117,7 +118,7 @@ def test_validity_needs_now_and_fails_closed_without_it() -> None:
     with pytest.raises(InvalidDocument, match="timezone-aware"):
         verify(document, now=datetime(2026, 6, 1))
     undated = signed(key(24), validFrom=None, validUntil=None)
-    assert verify(undated).verified
+    assert verify_pure(undated).verified
 
 
 @pytest.mark.parametrize(("now", "reason"), [
@@ -199,3 +200,12 @@ def test_result_json_shape() -> None:
     assert failed["errors"][0]["type"] == "https://ledgr.dev/problems/verification-failed"
     assert failed["errors"][0]["title"] == "Verification failed"
     assert failed["errors"][0]["reason"] == "expired"
+
+
+def test_public_verify_defaults_now_to_the_clock() -> None:
+    current = signed(key(25), validFrom="2020-01-01T00:00:00Z", validUntil="2999-01-01T00:00:00Z")
+    assert verify(current).verified
+    expired = signed(key(25), validFrom="2020-01-01T00:00:00Z", validUntil="2021-01-01T00:00:00Z")
+    result = verify(expired)
+    assert not result.verified
+    assert not result.check("validity").verified  # type: ignore[union-attr]
