@@ -85,7 +85,9 @@ def read_backup(path: str | Path) -> dict[str, Any]:
     return record
 
 
-def restore(backup_dir: str | Path, data_dir: str | Path, *, time_ms: int, force: bool = False) -> dict[str, Any]:
+def restore(
+    backup_dir: str | Path, data_dir: str | Path, *, time_ms: int, force: bool = False
+) -> dict[str, Any]:
     """Restore the backup in ``backup_dir`` into ``data_dir`` (the node must be stopped).
 
     Returns the restored marker. With ``force``, a non-empty ``data_dir`` is renamed to

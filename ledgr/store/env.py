@@ -104,8 +104,7 @@ def open_databases(env: lmdb.Environment, *, create: bool) -> dict[bytes, lmdb._
         if create:
             with env.begin(write=True) as txn:
                 return {name: env.open_db(name, txn=txn, create=True) for name in DB_NAMES}
-        with env.begin() as txn:
-            return {name: env.open_db(name, txn=txn, create=False) for name in DB_NAMES}
+        return {name: env.open_db(name, create=False) for name in DB_NAMES}
     except lmdb.NotFoundError as exc:
         raise StorageError("the store is missing named databases; it was not created by ledgr") from exc
     except lmdb.Error as exc:

@@ -164,9 +164,12 @@ def test_records_put_get_delete_and_list(tmp_path: Path) -> None:
 
 
 def test_write_while_holding_a_snapshot_in_the_same_thread_is_refused(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "node") as store, store.snapshot():
-        with pytest.raises(InvariantViolation, match="snapshot"):
-            store.put_record("tokens", b"k", b"v")
+    with (
+        Store.open(tmp_path / "node") as store,
+        store.snapshot(),
+        pytest.raises(InvariantViolation, match="snapshot"),
+    ):
+        store.put_record("tokens", b"k", b"v")
 
 
 def test_readonly_open_of_missing_store_is_a_clear_error(tmp_path: Path) -> None:
