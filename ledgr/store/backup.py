@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from ledgr.store.store import SCHEMA_VERSION, Store
 from ledgr.store.view import META_BACKUP, META_RESTORED
 
 DATA_FILE = "data.mdb"
+COPY_CHUNK_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,18 @@ def read_backup(path: str | Path) -> dict[str, Any]:
 
 
 def restore(
-    backup_dir: str | Path, data_dir: str | Path, *, time_ms: int, force: bool = False
+    backup_dir: str | Path,
+    data_dir: str | Path,
+    *,
+    time_ms: int,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Restore the backup in ``backup_dir`` into ``data_dir`` (the node must be stopped).
 
     Returns the restored marker. With ``force``, a non-empty ``data_dir`` is renamed to
-    ``<data_dir>.replaced-<time_ms>`` first, never deleted.
+    ``<data_dir>.replaced-<time_ms>`` first, never deleted. ``progress(done, total)`` is called
+    with bytes copied.
     """
     record = read_backup(backup_dir)
     target = Path(data_dir)
@@ -106,7 +114,7 @@ def restore(
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    _copy_durably(Path(backup_dir) / DATA_FILE, staging / DATA_FILE)
+    _copy_durably(Path(backup_dir) / DATA_FILE, staging / DATA_FILE, progress)
     marker = {**record, "restored_at_ms": time_ms}
     with Store.open(staging) as store:
         store.put_meta_json(META_RESTORED, marker)
@@ -119,9 +127,15 @@ def restore(
     return marker
 
 
-def _copy_durably(source: Path, dest: Path) -> None:
+def _copy_durably(source: Path, dest: Path, progress: Callable[[int, int], None] | None) -> None:
+    total = source.stat().st_size
+    done = 0
     with source.open("rb") as src, dest.open("wb") as dst:
-        shutil.copyfileobj(src, dst, length=16 * 1024 * 1024)
+        while chunk := src.read(COPY_CHUNK_BYTES):
+            dst.write(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
         dst.flush()
         os.fsync(dst.fileno())
     _fsync_dir(dest.parent)
