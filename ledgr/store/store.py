@@ -19,11 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import lmdb
 
 from ledgr.errors import InvariantViolation, StorageError
+from ledgr.ledger.formats import Block, QuorumCertificate, operation_hash
+from ledgr.ledger.genesis import Genesis, genesis_writes
 from ledgr.store import keys
 from ledgr.store.env import (
     BLOCK_HASHES,
@@ -78,6 +80,19 @@ class BlockCommit:
                 raise InvariantViolation(f"BlockCommit.{name} must be {HASH_BYTES} bytes")
         if self.height < 1:
             raise InvariantViolation("blocks start at height 1; height 0 is genesis")
+
+
+class ExecutionResult(Protocol):
+    """What the store needs from ledger-core's ``BlockResult`` (``execute_block``'s output)."""
+
+    @property
+    def state_writes(self) -> Mapping[bytes, bytes | None]: ...
+
+    @property
+    def smt_nodes(self) -> Mapping[bytes, bytes]: ...
+
+    @property
+    def app_root(self) -> bytes: ...
 
 
 class Store:
@@ -231,6 +246,12 @@ class Store:
         assert current is not None
         return current
 
+    def initialize_genesis(self, genesis: Genesis) -> Tip:
+        """Initialise an empty store from a genesis document (idempotent for the same genesis)."""
+        writes, nodes, root = genesis_writes(genesis)
+        return self.initialize(genesis_hash=genesis.hash(), chain_id=genesis.chain_id, state_writes=writes,
+                               smt_nodes=nodes, app_root=root)
+
     def commit(self, batch: BlockCommit) -> Tip:
         """Commit one block and everything it changes in ONE durable write transaction.
 
@@ -267,6 +288,30 @@ class Store:
 
         self._write(write)
         return tip
+
+    def commit_block(self, block: Block, qc: QuorumCertificate, result: ExecutionResult) -> Tip:
+        """Commit ``block`` with its commit ``qc`` and its execution ``result`` in one durable txn.
+
+        The caller has verified the QC and executed the block (``execute_block`` over a snapshot of
+        this store); the store re-checks that the three belong together, and (in :meth:`commit`) that
+        the block extends the stored tip.
+        """
+        block_hash = block.hash()
+        if result.app_root != block.header.app_root:
+            raise StorageError(f"block {block.height}: its app_root differs from its execution result")
+        if qc.height != block.height or qc.block_hash != block_hash:
+            raise StorageError(f"block {block.height}: the QC certifies a different block")
+        return self.commit(BlockCommit(
+            height=block.height,
+            prev_hash=block.header.prev_hash,
+            block_hash=block_hash,
+            app_root=block.header.app_root,
+            block_bytes=block.encode(),
+            qc_bytes=qc.encode(),
+            state_writes=result.state_writes,
+            smt_nodes=result.smt_nodes,
+            op_hashes=tuple(operation_hash(op) for op in block.operations),
+        ))
 
     def put_consensus_state(self, record: bytes) -> None:
         """Durably persist the consensus core's opaque state (h, r, step, locks, last_signed).
