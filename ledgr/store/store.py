@@ -23,8 +23,8 @@ from typing import Protocol, TypeVar
 
 import lmdb
 
-from ledgr.errors import InvariantViolation, StorageError
-from ledgr.ledger.formats import Block, QuorumCertificate, operation_hash
+from ledgr.errors import IntegrityError, InvariantViolation, StorageError
+from ledgr.ledger.formats import Block, QuorumCertificate
 from ledgr.ledger.genesis import Genesis, genesis_writes
 from ledgr.store import keys
 from ledgr.store.env import (
@@ -46,6 +46,7 @@ from ledgr.store.env import (
 from ledgr.store.view import (
     META_CHAIN_ID,
     META_GENESIS,
+    META_GENESIS_DOC,
     META_RESTORED,
     META_SCHEMA,
     META_TIP,
@@ -72,7 +73,7 @@ class BlockCommit:
     qc_bytes: bytes
     state_writes: Mapping[bytes, bytes | None]  # None deletes the key
     smt_nodes: Mapping[bytes, bytes]  # node hash -> node bytes
-    op_hashes: Sequence[bytes] = field(default_factory=tuple)
+    op_index: Sequence[tuple[bytes, int]] = field(default_factory=tuple)  # (op hash, index in block)
 
     def __post_init__(self) -> None:
         for name in ("prev_hash", "block_hash", "app_root"):
@@ -82,8 +83,24 @@ class BlockCommit:
             raise InvariantViolation("blocks start at height 1; height 0 is genesis")
 
 
+class Receipt(Protocol):
+    """What the store needs from ledger-core's ``OperationReceipt``."""
+
+    @property
+    def hash(self) -> bytes: ...
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def accepted(self) -> bool: ...
+
+
 class ExecutionResult(Protocol):
     """What the store needs from ledger-core's ``BlockResult`` (``execute_block``'s output)."""
+
+    @property
+    def receipts(self) -> Sequence[Receipt]: ...
 
     @property
     def state_writes(self) -> Mapping[bytes, bytes | None]: ...
@@ -223,6 +240,7 @@ class Store:
         state_writes: Mapping[bytes, bytes | None],
         smt_nodes: Mapping[bytes, bytes],
         app_root: bytes,
+        extra_meta: Mapping[bytes, bytes] | None = None,
     ) -> Tip:
         """Record genesis (height 0): its hash, chain id and initial state, in one durable txn."""
         if len(genesis_hash) != HASH_BYTES or len(app_root) != HASH_BYTES:
@@ -240,6 +258,8 @@ class Store:
             txn.put(META_GENESIS, genesis_hash, db=meta)
             txn.put(META_CHAIN_ID, chain_id.encode("utf-8"), db=meta)
             txn.put(META_TIP, tip.encode(), db=meta)
+            for name, value in (extra_meta or {}).items():
+                txn.put(name, value, db=meta)
 
         self._write(write)
         current = self.tip()
@@ -247,10 +267,28 @@ class Store:
         return current
 
     def initialize_genesis(self, genesis: Genesis) -> Tip:
-        """Initialise an empty store from a genesis document (idempotent for the same genesis)."""
+        """Initialise an empty store from a genesis document (idempotent for the same genesis).
+
+        The document itself is kept too (``genesis_document``), for tools that run on a data
+        directory alone; a careful verifier still brings its own copy.
+        """
         writes, nodes, root = genesis_writes(genesis)
+        document = json.dumps(genesis.to_json(), sort_keys=True).encode("utf-8")
         return self.initialize(genesis_hash=genesis.hash(), chain_id=genesis.chain_id, state_writes=writes,
-                               smt_nodes=nodes, app_root=root)
+                               smt_nodes=nodes, app_root=root, extra_meta={META_GENESIS_DOC: document})
+
+    def genesis_document(self) -> Genesis | None:
+        """The genesis document recorded at initialisation (checked against the genesis hash)."""
+        def read(view: StoreView) -> Genesis | None:
+            raw = view.meta_json(META_GENESIS_DOC)
+            if raw is None:
+                return None
+            genesis = Genesis.from_json(raw)
+            if genesis.hash() != view.genesis_hash():
+                raise IntegrityError("the stored genesis document does not match the stored genesis hash")
+            return genesis
+
+        return self.read(read)
 
     def commit(self, batch: BlockCommit) -> Tip:
         """Commit one block and everything it changes in ONE durable write transaction.
@@ -281,7 +319,7 @@ class Store:
                            overwrite=False):
                 raise StorageError(f"block hash {batch.block_hash.hex()} is already stored")
             ops = self._dbs[OPS]
-            for index, op_hash in enumerate(batch.op_hashes):
+            for op_hash, index in batch.op_index:
                 txn.put(keys.checked_key(op_hash), keys.op_location(batch.height, index), db=ops)
             self._apply_state(txn, batch.state_writes, batch.smt_nodes)
             txn.put(META_TIP, tip.encode(), db=self._dbs[META])
@@ -294,7 +332,8 @@ class Store:
 
         The caller has verified the QC and executed the block (``execute_block`` over a snapshot of
         this store); the store re-checks that the three belong together, and (in :meth:`commit`) that
-        the block extends the stored tip.
+        the block extends the stored tip. Only accepted operations are indexed: a rejected one in a
+        received block changed nothing and may be resubmitted.
         """
         block_hash = block.hash()
         if result.app_root != block.header.app_root:
@@ -310,7 +349,7 @@ class Store:
             qc_bytes=qc.encode(),
             state_writes=result.state_writes,
             smt_nodes=result.smt_nodes,
-            op_hashes=tuple(operation_hash(op) for op in block.operations),
+            op_index=tuple((r.hash, r.index) for r in result.receipts if r.accepted),
         ))
 
     def put_consensus_state(self, record: bytes) -> None:
