@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from tests.unit.ledger.chain import CHAIN_ID, GENESIS_MS, did_template, document_for, validator_set
-
 from ledgr.crypto.keys import PrivateKey
 from ledgr.did.ledgr_method import derive_did
 from ledgr.ledger.execute import BlockResult, build_block
@@ -22,6 +20,7 @@ from ledgr.ledger.operations import sign_operation
 from ledgr.ledger.records import LedgerDidReader
 from ledgr.ledger.state import StateReader, read_tip
 from ledgr.ledger.validators import ValidatorSet
+from tests.unit.ledger.chain import CHAIN_ID, GENESIS_MS, did_template, document_for, validator_set
 
 BLOCK_INTERVAL_MS = 1000
 VALID_FOR_HEIGHTS = 1_000_000
@@ -60,24 +59,31 @@ class DidWorkload:
                               valid_until_height=VALID_FOR_HEIGHTS, verification_method=f"{did}#key-1",
                               key=key)
 
-    def update(self, reader: StateReader, created_at: int, index: int, label: str) -> bytes:
-        """A did.update of DID (created_at, index) adding a service; ``prev`` read from state."""
+    def update(self, reader: StateReader, created_at: int, index: int, label: str) -> bytes | None:
+        """A did.update of DID (created_at, index) adding a service, ``prev`` read from state;
+        ``None`` when that DID does not exist."""
         key = self.did_key(created_at, index)
         did = self.did_of(created_at, index)
         head = LedgerDidReader(reader).did_head(did)
-        assert head is not None, f"{did} does not exist yet"
+        if head is None:
+            return None
         service = {"id": f"{did}#svc-{label}", "type": "LinkedDomains", "serviceEndpoint": "https://example.org/"}
         document = document_for(did, key, extra={"service": [service]})
-        return sign_operation("did.update", did, {"document": document}, prev=bytes.fromhex(head.version_hash),
-                              chain_id=CHAIN_ID, valid_until_height=VALID_FOR_HEIGHTS,
-                              verification_method=f"{did}#key-1", key=key)
+        prev = bytes.fromhex(head.version_hash)
+        return sign_operation("did.update", did, {"document": document}, prev=prev, chain_id=CHAIN_ID,
+                              valid_until_height=VALID_FOR_HEIGHTS, verification_method=f"{did}#key-1",
+                              key=key)
 
     def operations(self, reader: StateReader, height: int, count: int) -> list[bytes]:
-        """``count`` operations for block ``height``: updates of last block's DIDs, the rest creates."""
-        # block h-1 created at least ceil(count/2) DIDs, so count//2 updates always have a target
-        updates = count // 2 if height > 1 else 0
-        ops = [self.update(reader, height - 1, i, str(height)) for i in range(updates)]
-        ops += [self.create(height, i) for i in range(count - updates)]
+        """``count`` operations for block ``height``: up to half update DIDs created by the block
+        before, the rest create new DIDs."""
+        ops: list[bytes] = []
+        while height > 1 and len(ops) < count // 2:
+            update = self.update(reader, height - 1, len(ops), str(height))
+            if update is None:
+                break
+            ops.append(update)
+        ops += [self.create(height, i) for i in range(count - len(ops))]
         return ops
 
     def build(self, reader: StateReader, operations: list[bytes]) -> tuple[Block, BlockResult]:
