@@ -143,3 +143,20 @@ class Chain:
 
     def prev(self, did: str) -> bytes:
         return bytes.fromhex(self.head(did).version_hash)
+
+
+def status_credential(list_id: str, issuer: str, vm: str, signer: PrivateKey, *,
+                      purpose: str = "revocation", revoked: tuple[int, ...] = (), entries: int = 131_072,
+                      suite: str = "eddsa-jcs-2022", proof_purpose: str = "assertionMethod"
+                      ) -> dict[str, Any]:
+    """An issuer-signed BitstringStatusListCredential (built and signed with ledgr.vc)."""
+    from ledgr.vc.proofs import add_proof
+    from ledgr.vc.status_list import StatusList, build_status_list_credential
+    bits = StatusList(entries)
+    for index in revoked:
+        bits.set(index)
+    unsigned = build_status_list_credential(list_id=list_id, issuer=issuer, status_purpose=purpose,
+                                            status_list=bits)
+    signed: dict[str, Any] = add_proof(unsigned, private_key=signer, suite=suite, verification_method=vm,
+                                       proof_purpose=proof_purpose, created="2026-11-25T08:00:00Z")
+    return signed
