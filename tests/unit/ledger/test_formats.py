@@ -22,13 +22,21 @@ def make_header(**changes: object) -> Header:
     return Header(**fields)  # type: ignore[arg-type]
 
 
-def test_precommit_sign_bytes_layout() -> None:
-    block_hash = bytes(range(32))
-    expected = (b"ledgr/precommit/v1\x00" + bytes([len(CHAIN_ID)]) + CHAIN_ID.encode()
-                + (5).to_bytes(8, "big") + (2).to_bytes(4, "big") + b"\x01" + block_hash)
-    assert precommit_sign_bytes(CHAIN_ID, 5, 2, block_hash) == expected
-    nil = precommit_sign_bytes(CHAIN_ID, 5, 2, None)
-    assert nil == expected[: -33] + b"\x00"
+# Produced by ledgr.consensus.signbytes (branch consensus, commit 807e94d) for the same inputs:
+# the ledger's QC verifier must check exactly the bytes the consensus core signs.
+CONSENSUS_PRECOMMIT_VECTOR = (
+    "6c656467722f636f6e73656e7375732f7369676e2f763100030a6c656467722d74657374000000000000000500000000"
+    "0000000201000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+CONSENSUS_NIL_PRECOMMIT_VECTOR = (
+    "6c656467722f636f6e73656e7375732f7369676e2f763100030a6c656467722d74657374000000000000000700000000"
+    "0000000000")
+
+
+def test_precommit_sign_bytes_match_consensus_core() -> None:
+    assert precommit_sign_bytes(CHAIN_ID, 5, 2, bytes(range(32))).hex() == CONSENSUS_PRECOMMIT_VECTOR
+    assert precommit_sign_bytes(CHAIN_ID, 7, 0, None).hex() == CONSENSUS_NIL_PRECOMMIT_VECTOR
+    with pytest.raises(InvalidInput):
+        precommit_sign_bytes(CHAIN_ID, 1, -1, None)
 
 
 def test_header_layout_and_hash() -> None:
