@@ -238,3 +238,12 @@ def test_state_values_are_canonical_json() -> None:
             import json
             assert canonicalize(json.loads(value)) == value
     assert CHAIN_ID and did
+
+
+def test_placeholder_only_in_values() -> None:
+    chain = Chain.start()
+    template = did_template(ALICE, extra={"service": [{
+        "id": "#svc", "type": "LinkedDomains", "serviceEndpoint": {PLACEHOLDER_DID: "https://e.example"}}]})
+    did = derive_did(template)
+    env = chain.op("did.create", did, {"document": template}, ALICE, f"{did}#key-1")
+    assert chain.check(env) == "invalid-document"
