@@ -3,8 +3,8 @@
 Run as ``python -m tests.integration.store_crash_child DATA_DIR --seed N``. It opens the store (the
 open-time integrity check runs), initialises genesis if the store is new, prints ``ready <height>``,
 then loops: build the next block from the store (signed did.create / did.update operations, executed
-with the SMT, a QC signed by a quorum of the genesis validators), commit it in one durable
-transaction, and only then print ``<height> <block hash hex>``. The parent kills it with SIGKILL.
+with the SMT, a QC signed by a quorum of the genesis validators), print ``c <height>``, commit it in
+one durable transaction, and only then print ``<height> <block hash hex>``. The parent kills it with SIGKILL.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def main() -> None:
                 block, qc, result = workload.next_block(view, args.ops_per_block)
             if not result.all_accepted:
                 raise SystemExit(f"block {block.height} rejected an operation: {result.receipts}")
+            out.write(f"c {block.height}\n")  # a kill from here to the ack lands inside the commit
+            out.flush()
             tip = store.commit_block(block, qc, result)
             out.write(f"{tip.height} {tip.block_hash.hex()}\n")
             out.flush()

@@ -6,7 +6,9 @@ a random moment, then checks that the store:
 
 * opens and passes the open-time integrity check (``Store.open``),
 * holds every block the child acknowledged before the kill, with the acknowledged hash,
-* holds no partial block: the ledger's own tip record (a state key written by execution) agrees
+* holds no partial block: a kill inside a commit (the child prints ``c <height>`` just before
+  ``commit_block``; 40 % of kills aim there) leaves that block either wholly present or wholly
+  absent; the ledger's own tip record (a state key written by execution) agrees
   with the store's tip, every operation of the tip block is indexed at the tip, and no operation is
   indexed beyond it;
 
@@ -39,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 READY_TIMEOUT_S = 60.0
 EARLY_KILL_SHARE = 0.2
+TARGETED_KILL_SHARE = 0.4
+COMMIT_WINDOW_S = 0.004  # a durable commit of a 20-operation block takes ~1-4 ms here
 
 
 @dataclass
@@ -49,6 +53,9 @@ class CrashReport:
     final_height: int = 0
     kill_heights: list[int] = field(default_factory=list)
     unacked_commits: int = 0  # kills that landed after a commit but before its ack was read
+    pending: int | None = None  # height whose commit the child announced and has not acked
+    in_commit: int = 0  # kills that landed inside a commit window ("c h" seen, no ack for h)
+    in_commit_durable: int = 0  # ... of which the block turned out committed (else rolled back)
     elapsed_s: float = 0.0
 
 
@@ -94,8 +101,13 @@ def _record(lines: list[bytes], report: CrashReport) -> None:
         if line.startswith(b"ready"):
             report.genesis_acked = True
             continue
+        if line.startswith(b"c "):
+            report.pending = int(line[2:])
+            continue
         height_text, hash_hex = line.decode("ascii").split()
         report.acked[int(height_text)] = hash_hex
+        if report.pending == int(height_text):
+            report.pending = None
 
 
 def check_store(data_dir: Path, acked: dict[int, str], *, genesis_acked: bool) -> int:
@@ -150,10 +162,23 @@ def run(data_dir: Path, *, kills: int, seed: int, ops_per_block: int = 20, max_d
     for cycle in range(kills):
         proc = _spawn(data_dir, seed, ops_per_block)
         buffer = bytearray()
+        report.pending = None
         try:
-            if rng.random() < EARLY_KILL_SHARE:
+            mode = rng.random()
+            if mode < EARLY_KILL_SHARE:
                 # kill while the child may still be starting, opening the store or writing genesis
                 time.sleep(rng.uniform(0.0, 0.5))
+            elif mode < EARLY_KILL_SHARE + TARGETED_KILL_SHARE:
+                # aim at a commit: after a few blocks, kill within a few ms of a "c h" announcement
+                _wait_ready(proc, buffer, report)
+                skip = rng.randrange(0, 6)
+                while proc.poll() is None:
+                    lines = _read_lines(proc, buffer, READY_TIMEOUT_S)
+                    _record(lines, report)
+                    announced = [line for line in lines if line.startswith(b"c ")]
+                    if announced and (skip := skip - len(announced)) < 0 and report.pending is not None:
+                        time.sleep(rng.uniform(0.0, COMMIT_WINDOW_S))
+                        break
             else:
                 _wait_ready(proc, buffer, report)
                 deadline = time.monotonic() + rng.uniform(0.0, max_delay_s)
@@ -172,6 +197,11 @@ def run(data_dir: Path, *, kills: int, seed: int, ops_per_block: int = 20, max_d
                 if stream is not None:
                     stream.close()
         height = check_store(data_dir, report.acked, genesis_acked=report.genesis_acked)
+        if report.pending is not None:
+            assert height in (report.pending - 1, report.pending), (
+                f"a kill in the commit of {report.pending} left the store at {height}")
+            report.in_commit += 1
+            report.in_commit_durable += height == report.pending
         report.kills += 1
         report.kill_heights.append(height)
         if height > max(report.acked, default=0):
@@ -209,7 +239,8 @@ def main() -> None:
         verified = verify_all(data_dir, args.seed)
     print(f"{report.kills} SIGKILLs, final height {report.final_height}, "
           f"{len(report.acked)} acknowledged blocks all present, "
-          f"{report.unacked_commits} kills landed between a durable commit and its ack, "
+          f"{report.in_commit} kills landed inside a commit ({report.in_commit_durable} of those blocks "
+          f"were durable, the rest rolled back), "
           f"full verify_ledger to height {verified} OK, {report.elapsed_s:.1f} s")
     print(f"command: python -m tests.integration.store_crash_soak --kills {args.kills} --seed {args.seed}")
 
