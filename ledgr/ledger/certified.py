@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from ledgr.crypto import sha256
 from ledgr.errors import InvalidInput, VerificationFailed
-from ledgr.ledger.formats import Header, QuorumCertificate, verify_qc
+from ledgr.ledger.formats import Block, Header, QuorumCertificate, operation_hash, verify_qc
+from ledgr.ledger.merkle import inclusion_proof, verify_inclusion
 from ledgr.ledger.smt import SmtProof, prove, verify_proof
 from ledgr.ledger.state import StateReader, is_meta_key, read_tip
 from ledgr.ledger.validators import ValidatorSet
@@ -58,3 +59,19 @@ def verify_certified_read(*, key: bytes, value: bytes | None, smt_proof: SmtProo
         raise VerificationFailed(f"the certified state is {age_ms} ms old (limit {max_age_ms} ms)",
                                  check="freshness")
     return CertifiedRead(key=key, value=value, height=header.height, time_ms=header.time_ms, age_ms=age_ms)
+
+
+def operation_proof(block: Block, index: int) -> list[bytes]:
+    """RFC 9162 inclusion proof of operation ``index`` of ``block`` under its ``tx_root``."""
+    return inclusion_proof([operation_hash(op) for op in block.operations], index)
+
+
+def verify_operation_included(envelope: bytes, index: int, tree_size: int, proof: list[bytes],
+                              header: Header) -> None:
+    """Check that ``envelope`` is operation ``index`` of the block ``header`` describes.
+
+    Combined with :func:`ledgr.ledger.formats.verify_qc` on the header, this proves an operation was
+    committed (the ``GET /v1/ops/{hash}`` answer of consensus.md §1.4).
+    """
+    if not verify_inclusion(operation_hash(envelope), index, tree_size, proof, header.tx_root):
+        raise VerificationFailed("the operation is not in this block's tx_root", check="tx-inclusion")

@@ -85,3 +85,30 @@ def test_meta_keys_are_not_provable() -> None:
     chain, _ = setup()
     with pytest.raises(InvalidInput):
         prove_key(chain.state, TIP_KEY)
+
+
+def test_operation_inclusion_proofs() -> None:
+    from ledgr.ledger.certified import operation_proof, verify_operation_included
+    chain = Chain.start()
+    envs = [chain.create_did(key(f"incl-{i}"))[1] for i in range(5)]
+    block, _ = chain.commit(envs)
+    for index, env in enumerate(block.operations):
+        proof = operation_proof(block, index)
+        verify_operation_included(env, index, len(block.operations), proof, block.header)
+        with pytest.raises(VerificationFailed):
+            verify_operation_included(env, (index + 1) % 5, 5, proof, block.header)
+    with pytest.raises(VerificationFailed):
+        verify_operation_included(envs[0] + b"x", 0, 5, operation_proof(block, 0), block.header)
+
+
+def test_queries() -> None:
+    from ledgr.ledger.queries import read_status_list, validator_set_for_height
+    chain, _ = setup()
+    tip = chain.height
+    assert validator_set_for_height(chain.state, tip + 1) == chain.validator_set
+    assert validator_set_for_height(chain.state, tip + 2) == chain.validator_set
+    with pytest.raises(InvalidInput):
+        validator_set_for_height(chain.state, tip)
+    with pytest.raises(InvalidInput):
+        validator_set_for_height(chain.state, tip + 3)
+    assert read_status_list(chain.state, "https://nowhere.example/list") is None
