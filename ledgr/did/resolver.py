@@ -14,6 +14,7 @@ a proof's ``created`` time therefore never yields a compromised key, whatever da
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from ledgr.did.key import did_key_document
 from ledgr.did.ledgr_method import is_ledgr_did
 from ledgr.did.records import DidHead, DidRecordReader, DidVersion
 from ledgr.did.syntax import parse_did
-from ledgr.errors import InvalidDid, InvalidDocument
+from ledgr.errors import InvalidDid, InvalidDocument, UnsupportedDidMethod
 
 RESOLUTION_CONTEXT = "https://w3id.org/did-resolution/v1"
 DID_LD_JSON = "application/did+ld+json"
@@ -173,3 +174,25 @@ def resolve(did: str, reader: DidRecordReader | None = None, *, version_id: str 
             return error_result("methodNotSupported", "did:ledgr needs ledger state to resolve")
         return _resolve_ledgr(did, reader, version_id, version_time)
     return error_result("methodNotSupported", f"did:{method} is not supported by this resolver")
+
+
+def did_resolver(reader: DidRecordReader | None, *,
+                 version_time: str | None = None) -> Callable[[str], dict[str, Any]]:
+    """A ``DID -> DID Resolution result`` function for ``ledgr.vc.verify(resolver=...)``.
+
+    ``version_time`` pins every resolution to one instant (pass a proof's ``created`` to check that
+    proof against the documents in force when it was made). Compromised keys are stripped either way.
+    Raises LookupError for unknown DIDs (``ledgr.vc`` reports it as ``DidNotFound``) and
+    InvalidDid/UnsupportedDidMethod for the other resolution errors.
+    """
+    def resolve_did(did: str) -> dict[str, Any]:
+        result = resolve(did, reader, version_time=version_time)
+        if result.error == "notFound":
+            raise LookupError(f"{did}: {result.resolution_metadata.get('errorMessage')}")
+        if result.error == "methodNotSupported":
+            raise UnsupportedDidMethod(str(result.resolution_metadata.get("errorMessage")))
+        if result.error is not None:
+            raise InvalidDid(f"{did}: {result.resolution_metadata.get('errorMessage')}")
+        return result.to_json()
+
+    return resolve_did

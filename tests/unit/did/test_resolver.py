@@ -149,3 +149,28 @@ def test_time_parsing() -> None:
     assert parse_time_ms("1970-01-01T01:00:01.250+01:00") == 1250
     assert parse_time_ms("1970-01-01T00:00:02") == 2000
     assert iso_time(1_764_000_000_999) == "2025-11-24T16:00:00Z"
+
+
+def test_vc_verification_through_the_ledger_resolver() -> None:
+    from ledgr.did.resolver import did_resolver
+    from ledgr.vc import verify
+    from ledgr.vc.proofs import add_proof
+    chain, did, times = history()
+    reader = LedgerDidReader(chain.state)
+    credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                  "issuer": did, "credentialSubject": {"id": "did:example:holder"}}
+    signed_new = add_proof(credential, private_key=NEW, suite="eddsa-jcs-2022",
+                           verification_method=f"{did}#key-1", created=iso_time(times[1] + 10))
+    # NEW was key-1 in version 2 only: verifies when resolved at the proof's created time
+    pinned = did_resolver(reader, version_time=iso_time(times[1] + 10))
+    at_created = verify(signed_new, checks=["proof"], resolver=pinned)
+    assert at_created.verified
+    # against the current document (THIRD is key-1 now) the same proof fails
+    assert not verify(signed_new, checks=["proof"], resolver=did_resolver(reader)).verified
+    # a back-dated proof by the compromised OLD key fails at any time
+    signed_old = add_proof(credential, private_key=OLD, suite="eddsa-jcs-2022",
+                           verification_method=f"{did}#key-1", created=iso_time(times[0] + 10))
+    assert not verify(signed_old, checks=["proof"],
+                      resolver=did_resolver(reader, version_time=iso_time(times[0] + 10))).verified
+    with pytest.raises(LookupError):
+        did_resolver(reader)("did:ledgr:PPAkc5QjgV515svzvMcyqF")
