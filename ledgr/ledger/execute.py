@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledgr.crypto import sha256
-from ledgr.errors import OperationRejected, VerificationFailed
+from ledgr.errors import LedgrError, OperationRejected, VerificationFailed
 from ledgr.ledger.context import ExecContext
 from ledgr.ledger.formats import Block, Header, tx_root
 from ledgr.ledger.operations import Operation, decode_operation
@@ -98,7 +98,13 @@ def apply_operation(state: Overlay, envelope: bytes, ctx: ExecContext) -> Operat
     if ctx.height > op.valid_until_height:
         raise OperationRejected(f"operation expired at height {op.valid_until_height}", rule="expired")
     scratch = Overlay(state)
-    HANDLERS[op.type](scratch, op, ctx)
+    try:
+        HANDLERS[op.type](scratch, op, ctx)
+    except OperationRejected:
+        raise
+    except LedgrError as exc:
+        # any other input error inside a rule is still a rejection, never a failed block
+        raise OperationRejected(exc.detail, rule="malformed") from exc
     state.writes.update(scratch.writes)
     return op
 

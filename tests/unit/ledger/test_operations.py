@@ -99,3 +99,16 @@ def test_envelope_framing_rules() -> None:
     assert rule_of(b"\x02" + good[1:]) == "malformed"
     assert rule_of(b"\x01" + b"\xff\xff\xff\xff") == "malformed"
     assert rule_of(b"x" * (300 * 1024 + 1)) == "size-limit"
+
+
+def test_nesting_depth_is_limited() -> None:
+    deep: object = "x"
+    for _ in range(40):
+        deep = [deep]
+    assert rule_of(envelope_of(payload(body={"document": deep}))) == "size-limit"
+    very_deep = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    assert rule_of(envelope_of(very_deep)) == "malformed"
+    shallow: object = "x"
+    for _ in range(20):
+        shallow = [shallow]
+    assert decode_operation(envelope_of(payload(body={"document": shallow}))).body == {"document": shallow}
