@@ -2,7 +2,9 @@
 
 Generates an issuer key (did:key), issues a realistic credential with ``eddsa-rdfc-2022`` and
 ``eddsa-jcs-2022``, verifies both, then tampers with a claim and shows that verification fails.
-Also revokes the credential in a Bitstring Status List and shows the status check catching it.
+A holder then presents a credential for a verifier's challenge; the same presentation replayed
+in another session is rejected. Finally the credential is revoked in a Bitstring Status List and
+the status check catches it.
 Exits 0 when every step behaves as expected, 1 otherwise. No network, no node needed.
 """
 
@@ -21,7 +23,9 @@ from ledgr.vc import (
     VerificationResult,
     build_status_entry,
     build_status_list_credential,
+    create_presentation,
     issue,
+    sign_presentation,
     verify,
 )
 from ledgr.vc.dates import format_date_time_stamp
@@ -94,6 +98,19 @@ def main() -> int:
         ok &= _line(not result.verified, f"tampered familyName rejected: {_summary(result)}")
         result = verify(credential, now=now + timedelta(days=400), status_list_fetcher=lists.__getitem__)
         ok &= _line(not result.verified, f"rejected after validUntil: {_summary(result)}")
+
+    print("\npresentation (holder proof bound to the verifier's challenge)")
+    holder = PrivateKey.generate()
+    presentation = sign_presentation(
+        create_presentation([signed["eddsa-jcs-2022"]], holder=did_key_from_public_key(holder.public_key)),
+        secret_key=holder.multikey, suite="eddsa-rdfc-2022", challenge="session-1-nonce",
+        domain="https://verifier.example", created=created)
+    result = verify(presentation, now=now, challenge="session-1-nonce", domain="https://verifier.example",
+                    status_list_fetcher=lists.__getitem__)
+    ok &= _line(result.verified, f"presentation verified with its credential: {_summary(result)}")
+    result = verify(presentation, now=now, challenge="session-2-nonce", domain="https://verifier.example",
+                    status_list_fetcher=lists.__getitem__)
+    ok &= _line(not result.verified, f"replayed in another session rejected: {_summary(result)}")
 
     print("\nrevocation (Bitstring Status List, 131,072 entries)")
     status_list.set(STATUS_INDEX)

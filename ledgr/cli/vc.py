@@ -7,6 +7,7 @@ check), each with a one-line error on stderr.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,10 +15,13 @@ from typing import Any
 import click
 
 from ledgr.cli.base import EXIT_FAILED, echo_json, read_json_file
-from ledgr.errors import InvalidInput, NotFound
+from ledgr.did.key import did_key_from_public_key
+from ledgr.errors import InvalidInput, NotFound, TooLarge
+from ledgr.vc import create_presentation, sign_presentation
 from ledgr.vc import issue as issue_credential
 from ledgr.vc import verify as verify_document
 from ledgr.vc.dates import format_date_time_stamp, parse_date_time_stamp
+from ledgr.vc.issue import private_key_from_multikey
 from ledgr.vc.loader import MAX_CONTEXT_BYTES, DocumentLoader, parse_context_document
 
 SUITE_NAMES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020")
@@ -60,6 +64,42 @@ def issue(secret_key: str, suite: str, created: str | None, verification_method:
                               verification_method=verification_method, created=created,
                               loader=_loader(contexts))
     echo_json(signed)
+
+
+@vc.command("present")
+@click.option("--secret-key", required=True, envvar="LEDGR_SECRET_KEY", metavar="MULTIBASE",
+              help="The holder's Ed25519 secretKeyMultibase (z3u2…); or set LEDGR_SECRET_KEY.")
+@click.option("--suite", required=True, type=click.Choice(SUITE_NAMES), help="Proof suite.")
+@click.option("--challenge", required=True, help="The challenge the verifier gave you.")
+@click.option("--domain", help="The verifier's domain, if it asked for one.")
+@click.option("--holder", metavar="DID", help="Holder DID (default: the did:key of the secret key).")
+@click.option("--verification-method", metavar="ID", help="Needed for a holder that is not a did:key.")
+@click.option("--created", metavar="ISO8601", help="Proof creation time (default: now, UTC, seconds).")
+@click.option("--context", "contexts", multiple=True, metavar="URL=FILE",
+              help="Serve FILE as the JSON-LD context URL (repeatable).")
+@click.argument("files", nargs=-1, required=True)
+def present(secret_key: str, suite: str, challenge: str, domain: str | None, holder: str | None,
+            verification_method: str | None, created: str | None, contexts: tuple[str, ...],
+            files: tuple[str, ...]) -> None:
+    """Wrap the credentials in FILES in a presentation signed for a verifier's challenge.
+
+    \b
+    Example:
+      ledgr vc present --secret-key z3u2… --suite eddsa-rdfc-2022 \\
+          --challenge 5f1c… --domain verifier.example signed.json > presentation.json
+    """
+    credentials = [_read_object(path) for path in files]
+    if created is None:
+        created = format_date_time_stamp(datetime.now(UTC))
+    else:
+        parse_date_time_stamp(created, "--created")
+    if holder is None:
+        holder = did_key_from_public_key(private_key_from_multikey(secret_key).public_key)
+    presentation = sign_presentation(
+        create_presentation(credentials, holder=holder), secret_key=secret_key, suite=suite,
+        challenge=challenge, domain=domain, verification_method=verification_method, created=created,
+        loader=_loader(contexts))
+    echo_json(presentation)
 
 
 @vc.command("verify")
@@ -106,6 +146,12 @@ def verify(ctx: click.Context, checks: tuple[str, ...], contexts: tuple[str, ...
 
 
 def _read_object(path: str) -> dict[str, Any]:
+    try:
+        size = os.stat(path).st_size if path != "-" else 0
+    except OSError:
+        size = 0  # read_json_file reports the unreadable file
+    if size > MAX_FILE_BYTES:
+        raise TooLarge(f"{path} is {size} bytes; at most {MAX_FILE_BYTES} are accepted", limit=MAX_FILE_BYTES)
     document = read_json_file(path)
     if not isinstance(document, dict):
         raise InvalidInput(f"{path} must hold a JSON object (a credential or presentation)")

@@ -42,7 +42,8 @@ def canonical_nquads(document: Any, *, loader: DocumentLoader | None = None,
     writer.document(document, ActiveContext.initial(loader or DEFAULT_LOADER))
     check_blank_node_work(writer.blank_quads)
     try:
-        dataset = pyoxigraph.Dataset(pyoxigraph.parse("".join(writer.lines), pyoxigraph.RdfFormat.N_QUADS))
+        data = "".join(writer.lines).encode("utf-8")  # lone surrogates fail here, as they should
+        dataset = pyoxigraph.Dataset(pyoxigraph.parse(data, pyoxigraph.RdfFormat.N_QUADS))
     except (SyntaxError, ValueError, UnicodeError) as exc:
         raise InvalidDocument(f"document does not map to valid RDF: {exc}") from exc
     dataset.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)

@@ -42,6 +42,7 @@ _SUPPORTED_CONTAINERS = {
 }
 MAX_REMOTE_CONTEXTS = 32
 MAX_CACHED_PER_CONTEXT = 64
+MAX_CACHED_PER_LOADER = 4096
 MAX_INLINE_CONTEXT_CHARS = 64 * 1024
 
 ABSENT: Any = object()  # a term definition member that was not given (distinct from JSON null)
@@ -139,7 +140,9 @@ class ActiveContext:
         if hit is not None and (hit[0] is local or not isinstance(key[0], int)):
             return hit[1]
         result = _process(self, local, override_protected, propagate, remote)
-        if len(self._cache) < MAX_CACHED_PER_CONTEXT:
+        budget = self.loader.derived.setdefault("jsonld-cache-budget", [MAX_CACHED_PER_LOADER])
+        if len(self._cache) < MAX_CACHED_PER_CONTEXT and budget[0] > 0:
+            budget[0] -= 1  # documents can carry inline contexts: the cache must stay bounded
             self._cache[key] = (local, result)
         return result
 
@@ -187,8 +190,7 @@ def _process(active: ActiveContext, local: Any, override_protected: bool, propag
             if not override_protected and any(d.protected for d in result.terms.values()):
                 raise InvalidDocument("a null @context cannot clear protected JSON-LD terms "
                                       "(invalid context nullification)")
-            previous = result.previous
-            result = ActiveContext(active.loader, previous=previous if not propagate else None)
+            result = ActiveContext(active.loader, previous=None if propagate else result)
             continue
         if isinstance(context, str):
             if context in remote:

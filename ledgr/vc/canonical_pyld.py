@@ -38,7 +38,10 @@ def pyld_canonical_nquads(document: Any, *, loader: DocumentLoader | None = None
         return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
                 "document": document}
 
-    resolver = ContextResolver(LRUCache(maxsize=100), load)
+    # one pyld context cache per loader, like the processed-context cache of ledgr.vc.canonical
+    cached = source.derived.get("pyld-context-resolver")
+    resolver = cached[1] if isinstance(cached, tuple) else ContextResolver(LRUCache(maxsize=100), load)
+    source.derived["pyld-context-resolver"] = (load, resolver)
     result = jsonld.normalize(document, {"algorithm": "URDNA2015", "format": "application/n-quads",
                                          "documentLoader": load, "contextResolver": resolver})
     return str(result)

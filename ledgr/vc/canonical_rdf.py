@@ -56,6 +56,15 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+def _refuse_direction() -> None:
+    """Safe mode: JSON-LD to RDF drops ``@direction`` unless ``rdfDirection`` is set (JSON-LD 1.1 §8.6),
+    so a base direction would not be signed; jsonld.js safe mode refuses it too ("rdfDirection not set").
+    """
+    raise UnmappedTerm("a base direction (@direction) is dropped when JSON-LD becomes RDF, so it would "
+                       "not be signed (safe mode); remove it or carry it in a defined property",
+                       term="@direction")
+
+
 def _escape(text: str) -> str:
     if "\\" in text:
         text = text.replace("\\", "\\\\")
@@ -276,9 +285,9 @@ class RdfWriter:
                   out: list[str], depth: int) -> None:
         container = definition.container if definition is not None else frozenset()
         if definition is not None and definition.type_mapping == "@json":
-            out.append(self._json_literal(value))
-        elif "@language" in container and isinstance(value, dict):
-            self._language_map(value, ctx, out, depth)
+            out.append(self._json_literal(value, depth))
+        elif "@language" in container and isinstance(value, dict) and definition is not None:
+            self._language_map(value, ctx, definition, out, depth)
         elif "@index" in container and isinstance(value, dict):
             for item in value.values():
                 self._values_of(item, ctx, definition, graph, out, depth + 1)
@@ -309,7 +318,11 @@ class RdfWriter:
             head = node
         return head
 
-    def _language_map(self, value: dict[str, Any], ctx: ActiveContext, out: list[str], depth: int) -> None:
+    def _language_map(self, value: dict[str, Any], ctx: ActiveContext, definition: TermDefinition,
+                      out: list[str], depth: int) -> None:
+        direction = definition.direction if definition.direction is not ABSENT else ctx.direction
+        if direction is not None and value:
+            _refuse_direction()
         for language, texts in value.items():
             self._visit(depth)
             tag = None if ctx.expand_iri(language, vocab=True) == "@none" else language.lower()
@@ -321,10 +334,24 @@ class RdfWriter:
                 self._count_chars(text)
                 out.append(_literal(text, language=tag))
 
-    def _json_literal(self, value: Any) -> str:
+    def _json_literal(self, value: Any, depth: int = 0) -> str:
+        self._bound_json(value, depth)
         text = canonicalize(value).decode("utf-8")
         self._count_chars(text)
         return _literal(text, _RDF_JSON)
+
+    def _bound_json(self, value: Any, depth: int) -> None:
+        """Count a JSON literal's values against the budget before RFC 8785 recurses into it."""
+        self._visit(depth)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self._count_chars(key)
+                self._bound_json(item, depth + 1)
+        elif isinstance(value, list):
+            for item in value:
+                self._bound_json(item, depth + 1)
+        elif isinstance(value, str):
+            self._count_chars(value)
 
     def _value_object(self, element: dict[str, Any], kinds: dict[str | None, str],
                       ctx: ActiveContext) -> list[str]:
@@ -344,6 +371,8 @@ class RdfWriter:
                                    "dropped from what is signed (safe mode)", term=type_value)
         if value is None:
             return []
+        if "@direction" in kinds and element[kinds["@direction"]] is not None:
+            _refuse_direction()
         language = element.get(kinds["@language"]) if "@language" in kinds else None
         if language is not None:
             if datatype is not None or not isinstance(value, str) or not isinstance(language, str):
@@ -367,8 +396,12 @@ class RdfWriter:
                 return self._node_term(iri, value)
             if type_mapping is not None and type_mapping != "@none":
                 return _literal(value, type_mapping)
-            language = definition.language if definition is not None and definition.language is not ABSENT \
-                else ctx.language
+            language, direction = ctx.language, ctx.direction
+            if definition is not None:
+                language = ctx.language if definition.language is ABSENT else definition.language
+                direction = ctx.direction if definition.direction is ABSENT else definition.direction
+            if direction is not None:
+                _refuse_direction()
             return _literal(value, language=language)
         datatype = type_mapping if type_mapping not in (None, "@id", "@vocab", "@none") else None
         return self._native(value, datatype)

@@ -4,7 +4,9 @@
 the caller passes (DID -> DID document, e.g. the node's ledger-backed resolver). Without a resolver
 the lookup raises :class:`~ledgr.errors.UnsupportedDidMethod`, which the proof layer turns into a
 failed proof check with a clear message. A resolver may also return a DID Resolution result
-(``{"didDocument": …}``); its document is used. Lookups are memoized per verification and bounded.
+(``{"didDocument": …, "didDocumentMetadata": …}``, DID Resolution §4): its document is used, unless
+the metadata says ``deactivated`` (DID Core §7.1.3), which fails with
+:class:`~ledgr.errors.DidDeactivated`. Lookups are memoized per verification and bounded.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from typing import Any
 
 from ledgr.did.key import did_key_document
 from ledgr.did.syntax import is_did, parse_did_url
-from ledgr.errors import DidNotFound, InvalidDocument, LedgrError, TooLarge, UnsupportedDidMethod
+from ledgr.errors import (
+    DidDeactivated,
+    DidNotFound,
+    InvalidDocument,
+    LedgrError,
+    TooLarge,
+    UnsupportedDidMethod,
+)
 from ledgr.vc.credential import check_document_size
 
 DidResolver = Callable[[str], dict[str, Any]]
@@ -81,7 +90,10 @@ class ControllerResolver:
             document = self._resolver(did)
         except LookupError as exc:
             raise DidNotFound(f"{did} was not found by the resolver", did=did) from exc
-        if isinstance(document, dict) and isinstance(document.get("didDocument"), dict):
+        if isinstance(document, dict) and "didDocument" in document:
+            metadata = document.get("didDocumentMetadata")
+            if isinstance(metadata, dict) and metadata.get("deactivated") is True:
+                raise DidDeactivated(f"{did} is deactivated: its keys no longer verify anything", did=did)
             document = document["didDocument"]
         if not isinstance(document, dict):
             raise InvalidDocument(f"the resolver returned no DID document for {did}", did=did)

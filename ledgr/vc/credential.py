@@ -175,6 +175,9 @@ def validate_credential(document: object, *, require_proof: bool = False,
     if VC_TYPE not in types:
         raise InvalidDocument(f"credential 'type' must include {VC_TYPE!r}", property="type")
     issuer = issuer_id(document)
+    for holder_of_names, where in ((document, "credential"), (document.get("issuer"), "issuer")):
+        if isinstance(holder_of_names, dict):
+            _check_names(holder_of_names, where)
     _check_subjects(document.get("credentialSubject"))
     valid_from, valid_until = _dates(document, version)
     for name in _TYPED_OBJECT_PROPERTIES:
@@ -224,6 +227,25 @@ def _dates(document: dict[str, Any], version: str) -> tuple[datetime | None, dat
         raise InvalidDocument(f"'{end_name}' is before '{start_name}': the credential is never valid",
                               property=end_name)
     return start, end
+
+
+def _check_names(document: dict[str, Any], where: str) -> None:
+    """``name``/``description`` (VC DM 2.0 §4.6, §11.1): strings or language value objects."""
+    for name in ("name", "description"):
+        if name not in document:
+            continue
+        values = as_list(document[name])
+        for value in values:
+            if isinstance(value, str):
+                continue
+            if (isinstance(value, dict) and isinstance(value.get("@value"), str)
+                    and set(value) <= {"@value", "@language", "@direction"}
+                    and all(isinstance(value[key], str) for key in value)):
+                continue
+            raise InvalidDocument(f"{where} '{name}' must be a string or a language value object "
+                                  "({'@value': …, '@language': …})", property=name)
+        if not values:
+            raise InvalidDocument(f"{where} '{name}' must not be empty", property=name)
 
 
 def _check_subjects(value: object) -> None:

@@ -32,6 +32,35 @@ __all__ = ["SUPPORTED_SUITES", "ProofCheck", "add_proof", "verify_proofs"]
 
 SUPPORTED_SUITES: tuple[str, ...] = tuple(SUITES)
 MAX_PROOFS = 32
+MAX_DEPTH = 32
+MAX_VALUES = 20_000
+MAX_STRING_CHARS = 2_000_000
+
+
+def check_bounds(document: object) -> None:
+    """Refuse documents too deep or too big to canonicalize safely, before any suite runs.
+
+    Iterative, so a hostile nesting depth cannot exhaust the Python stack (RFC 8785 and the JSON-LD
+    walk both recurse). The same caps as :class:`ledgr.vc.canonical.Limits`.
+    """
+    stack: list[tuple[object, int]] = [(document, 0)]
+    values = chars = 0
+    while stack:
+        value, depth = stack.pop()
+        values += 1
+        if depth > MAX_DEPTH:
+            raise TooLarge(f"document nests deeper than {MAX_DEPTH} levels", limit=MAX_DEPTH)
+        if values > MAX_VALUES:
+            raise TooLarge(f"document has more than {MAX_VALUES} JSON values", limit=MAX_VALUES)
+        if isinstance(value, dict):
+            chars += sum(len(k) for k in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            chars += len(value)
+        if chars > MAX_STRING_CHARS:
+            raise TooLarge(f"document strings exceed {MAX_STRING_CHARS} characters", limit=MAX_STRING_CHARS)
 
 
 @dataclass(frozen=True)
@@ -99,6 +128,7 @@ def add_proof(document: dict[str, Any], *, private_key: PrivateKey, suite: str, 
     """
     if not isinstance(document, dict):
         raise InvalidDocument("the document to sign must be a JSON object")
+    check_bounds(document)
     cryptosuite = suite_by_name(suite)
     if not isinstance(verification_method, str) or not verification_method:
         raise InvalidDocument("verificationMethod must be a non-empty string")
@@ -249,10 +279,12 @@ def verify_proofs(document: dict[str, Any], *, resolve_controller: Callable[[str
     ``resolve_controller`` maps a verification method id to its controller document (e.g. a DID
     document) and raises a :class:`LedgrError` when it cannot. ``expires`` is only compared when
     ``now`` is given. A document without any proof yields a single failed check, so that
-    ``all(c.verified for c in checks)`` is never vacuously true.
+    ``all(c.verified for c in checks)`` is never vacuously true. A document beyond the size limits
+    (:func:`check_bounds`) raises :class:`TooLarge` instead of being checked.
     """
     if not isinstance(document, dict):
         raise InvalidDocument("the document to verify must be a JSON object")
+    check_bounds(document)
     proofs = _proof_list(document)
     if not proofs:
         return [ProofCheck(False, None, None, None, VerificationFailed("the document carries no proof"))]

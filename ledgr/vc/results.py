@@ -28,8 +28,10 @@ class Notice:
 
 
 def error_json(error: LedgrError) -> dict[str, Any]:
-    """``{"code", "message", …extra}`` for one error (extra: ``reason``, ``property``, …)."""
-    out: dict[str, Any] = {"code": error.code, "message": error.detail}
+    """One error: ``code``, ``message``, the RFC 9457 ``type``/``title`` (as the VC API's
+    ProblemDetails carry them) and the structured extras (``reason``, ``property``, …)."""
+    out: dict[str, Any] = {"code": error.code, "message": error.detail,
+                           "type": f"https://ledgr.dev/problems/{error.code}", "title": error.title}
     for key, value in error.extra.items():
         out.setdefault(key, value)
     return out

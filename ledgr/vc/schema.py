@@ -41,7 +41,6 @@ DIALECTS: dict[str, type[Validator]] = {
     "https://json-schema.org/draft/2020-12/schema": Draft202012Validator,
     "https://json-schema.org/draft/2019-09/schema": Draft201909Validator,
     "http://json-schema.org/draft-07/schema": Draft7Validator,
-    "http://json-schema.org/draft-07/schema#": Draft7Validator,
 }
 
 FORMAT_CHECKER = FormatChecker()
@@ -164,6 +163,7 @@ def _dialect(schema: dict[str, Any], schema_id: str) -> type[Validator]:
     if not isinstance(schema, dict):
         raise InvalidDocument(f"schema {schema_id} is not a JSON object", reason="invalid-schema")
     dialect = schema.get("$schema", "https://json-schema.org/draft/2020-12/schema")
+    dialect = dialect.removesuffix("#") if isinstance(dialect, str) else dialect
     if dialect not in DIALECTS:
         raise InvalidDocument(f"schema {schema_id} uses unsupported $schema {dialect!r}; "
                               "ledgr supports Draft 2020-12, 2019-09 and 7", reason="invalid-schema")

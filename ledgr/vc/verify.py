@@ -158,7 +158,24 @@ def _verify_presentation(document: dict[str, Any], context: _Context, challenge:
     ]
     if not info.credentials:
         warnings.append(Notice("no-credentials", "the presentation carries no credentials"))
+    warnings.extend(_holder_subject_notices(info.holder, info.credentials))
     return combine(VP_TYPE, checks, warnings, credential_results)
+
+
+def _holder_subject_notices(holder: str | None, credentials: tuple[Any, ...]) -> list[Notice]:
+    """Tell the verifier when the holder is not a subject of a credential it presents.
+
+    That is legitimate (a parent presenting a child's credential), so it is a warning, not a failure.
+    """
+    if holder is None:
+        return []
+    notices = []
+    for position, credential in enumerate(credentials):
+        subjects = as_list(credential.get("credentialSubject")) if isinstance(credential, dict) else []
+        if not any(isinstance(subject, dict) and subject.get("id") == holder for subject in subjects):
+            notices.append(Notice("holder-not-subject", f"the holder {holder} is not a subject of "
+                                  f"credential {position} in this presentation"))
+    return notices
 
 
 def _proofs(document: dict[str, Any], context: _Context, purpose: str, challenge: str | None,

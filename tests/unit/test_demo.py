@@ -12,6 +12,7 @@ def test_demo_runs_offline_and_exits_0() -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
     assert "demo succeeded" in out
-    assert out.count("[ok]") == 7 and "[FAIL]" not in out
+    assert out.count("[ok]") == 9 and "[FAIL]" not in out
     assert "tampered familyName rejected" in out and "revoked credential rejected" in out
+    assert "replayed in another session rejected" in out
     assert '"proofValue"' in out

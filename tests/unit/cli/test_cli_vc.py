@@ -180,3 +180,30 @@ def test_installed_console_script(tmp_path: Path) -> None:
     bad = subprocess.run([str(script), "vc", "verify", "--check", "nope", signed_path],
                          capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ")
+
+
+def test_present_then_verify(tmp_path: Path) -> None:
+    credential_path = _write(tmp_path / "s.json", _issue(tmp_path))
+    holder = key(64)
+    result = _run("vc", "present", "--secret-key", holder.multikey, "--suite", "eddsa-jcs-2022",
+                  "--challenge", "nonce-9", "--domain", "verifier.example", credential_path)
+    assert result.exit_code == 0, result.output
+    presentation = json.loads(result.stdout)
+    assert presentation["holder"] == did(holder)
+    assert presentation["proof"]["proofPurpose"] == "authentication"
+    vp_path = _write(tmp_path / "vp.json", presentation)
+    ok = _run("vc", "verify", "--now", "2026-06-01T00:00:00Z", "--challenge", "nonce-9", "--domain",
+              "verifier.example", vp_path)
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["credentialResults"][0]["verified"] is True
+    foreign = _run("vc", "present", "--secret-key", holder.multikey, "--suite", "eddsa-jcs-2022",
+                   "--challenge", "n", "--holder", did(key(65)), credential_path)
+    assert foreign.exit_code == 2 and "holder" in foreign.stderr
+
+
+def test_oversized_file_exit_2(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    with big.open("wb") as handle:
+        handle.truncate(9 * 1024 * 1024)
+    result = _run("vc", "verify", str(big))
+    assert result.exit_code == 2 and "at most" in result.stderr

@@ -167,3 +167,30 @@ def test_processed_contexts_are_cached_per_loader() -> None:
     assert cached
     assert canonical_nquads(document, loader=loader) == first
     assert loader.derived.keys() == cached.keys()
+
+
+def test_lone_surrogate_is_an_invalid_document() -> None:
+    with pytest.raises(InvalidDocument):
+        canonical_nquads({"@context": VOCAB, "@id": "urn:a", "p": "\ud800"})
+
+
+def test_deep_json_literal_is_bounded() -> None:
+    value: Any = "leaf"
+    for _ in range(5000):
+        value = [value]
+    document = {"@context": [VOCAB, {"j": {"@id": "https://example.org/#j", "@type": "@json"}}], "j": value}
+    with pytest.raises(TooLarge, match="deeper"):
+        canonical_nquads(document)
+
+
+def test_context_cache_is_bounded_per_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgr.vc import canonical_context
+
+    monkeypatch.setattr(canonical_context, "MAX_CACHED_PER_LOADER", 5)
+    loader = DocumentLoader()
+    outputs = [canonical_nquads({"@context": {"@vocab": f"https://example.org/{i}#"}, "@id": "urn:a", "p": i},
+                                loader=loader) for i in range(20)]
+    assert all(f"https://example.org/{i}#p" in out for i, out in enumerate(outputs))
+    assert loader.derived["jsonld-cache-budget"] == [0]
+    root = loader.derived["jsonld-initial-context"]
+    assert len(root._cache) == 5

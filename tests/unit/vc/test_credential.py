@@ -29,7 +29,8 @@ def test_valid_v2_credential_reports_what_it_found() -> None:
 
 
 def test_issuer_object_with_id_and_v11_credential() -> None:
-    info = validate_credential(credential(ISSUER, issuer={"id": ISSUER, "name": "Gemeente"}))
+    info = validate_credential(credential(ISSUER, issuer={"id": ISSUER, "name": "Gemeente"},
+                                          name=[{"@value": "Diploma", "@language": "nl"}, "Degree"]))
     assert info.issuer == ISSUER
     info_v11 = validate_credential(credential_v11(ISSUER, expirationDate="2030-01-01T00:00:00+01:00"))
     assert info_v11.version == "1.1"
@@ -62,6 +63,10 @@ BAD_V2: list[tuple[str, dict[str, Any], str]] = [
     ("status entry without type", {"credentialStatus": {"id": "https://example.org/s#1"}}, "type"),
     ("schema without id", {"credentialSchema": {"type": "JsonSchema"}}, "credentialSchema"),
     ("evidence not an object", {"evidence": ["text"]}, "evidence"),
+    ("name not a string", {"name": 42}, "name"),
+    ("description with a bad language object", {"description": {"@value": "x", "@lang": "nl"}},
+     "description"),
+    ("issuer name not a string", {"issuer": {"id": ISSUER, "name": ["ok", 7]}}, "name"),
     ("related resource without digest", {"relatedResource": {"id": "https://example.org/r"}},
      "relatedResource"),
 ]

@@ -49,6 +49,13 @@ def test_signed_presentation_verifies_with_its_credentials(suite: str) -> None:
     assert [c.name for c in result.checks] == ["proof", "issuer-binding"]
     assert len(result.credential_results) == 1 and result.credential_results[0].verified
     assert result.to_json()["credentialResults"][0]["verified"] is True
+    assert [w.code for w in result.warnings] == ["holder-not-subject"]  # subject is did:example:alice
+
+
+def test_holder_who_is_the_subject_gets_no_warning() -> None:
+    own = signed(ISSUER, credentialSubject={"id": did(HOLDER), "degree": {"name": "BSc"}})
+    result = verify(_presentation([own]), now=NOW, challenge=CHALLENGE, domain=DOMAIN)
+    assert result.verified and result.warnings == ()
 
 
 def test_replay_with_a_new_challenge_fails() -> None:

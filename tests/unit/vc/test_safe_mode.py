@@ -139,3 +139,17 @@ def test_unmapped_proof_option_is_caught() -> None:
     signed["proof"]["note"] = "unsigned"
     check = verify_proofs(signed, resolve_controller=resolve)[0]
     assert not check.verified and isinstance(check.error, UnmappedTerm)
+
+
+@pytest.mark.parametrize("document", [
+    {"@context": {"@vocab": "https://example.org/#"}, "@id": "urn:a",
+     "name": {"@value": "مرحبا", "@language": "ar", "@direction": "rtl"}},
+    {"@context": {"@vocab": "https://example.org/#", "@direction": "rtl"}, "@id": "urn:a", "name": "x"},
+    {"@context": {"@vocab": "https://example.org/#",
+                  "name": {"@id": "https://example.org/#name", "@direction": "ltr"}},
+     "@id": "urn:a", "name": "x"},
+])
+def test_base_direction_would_be_dropped_so_it_is_refused(document: dict[str, Any]) -> None:
+    with pytest.raises(UnmappedTerm) as info:
+        canonical_nquads(document)
+    assert info.value.extra["term"] == "@direction"

@@ -61,6 +61,8 @@ def test_draft_7_and_unknown_dialects() -> None:
     draft7 = {**DEGREE_SCHEMA, "$schema": "http://json-schema.org/draft-07/schema#"}
     instance = {"credentialSubject": {"degree": {"name": "x"}}}
     assert len(validate_against(instance, draft7)) == 1
+    with_hash = {**DEGREE_SCHEMA, "$schema": "https://json-schema.org/draft/2020-12/schema#"}
+    assert len(validate_against(instance, with_hash)) == 1
     with pytest.raises(InvalidDocument, match="unsupported \\$schema"):
         validate_against(instance, {**DEGREE_SCHEMA, "$schema": "https://example.org/my-dialect"})
     with pytest.raises(InvalidDocument, match="not a valid JSON Schema"):

@@ -7,6 +7,8 @@ import zlib
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledgr.crypto import multibase
 from ledgr.errors import InvalidDocument, InvalidEncoding, TooLarge, VerificationFailed
@@ -17,7 +19,16 @@ from ledgr.vc.status_list import (
     expand_bitstring,
     parse_status_entry,
 )
-from tests.unit.vc.credential_factory import CREATED, NOW, credential, did, key, tampered
+from tests.unit.vc.credential_factory import (
+    CREATED,
+    DATA_INTEGRITY,
+    NOW,
+    V1,
+    credential,
+    did,
+    key,
+    tampered,
+)
 
 LIST_URL = "https://status.example/lists/7"
 # Example 3 of the Bitstring Status List v1.0 spec (§2.2): an all-zero 16 KiB list.
@@ -207,3 +218,66 @@ def test_message_status_is_reported_not_failed() -> None:
     status = result.check("status")
     assert status is not None and status.details["statuses"][0]["message"] == "rejected"
     assert any(w.code == "status-message" for w in result.warnings)
+
+
+def test_status_entry_with_a_type_array_fails_cleanly() -> None:
+    status = {**build_status_entry(list_credential=LIST_URL, index=1, status_purpose="revocation"),
+              "type": ["BitstringStatusListEntry", "OtherEntry"]}
+    document = issue(credential(did(ISSUER_KEY), credentialStatus=status), secret_key=ISSUER_KEY.multikey,
+                     suite="eddsa-jcs-2022", created=CREATED)
+    check = _status(document, _list_credential(StatusList()))
+    assert not check.verified
+    assert check.errors[0].extra["reason"] == "unsupported-status"
+
+
+@settings(max_examples=40, deadline=None)
+@given(status_size=st.integers(min_value=1, max_value=3),
+       writes=st.lists(st.tuples(st.integers(min_value=0, max_value=MIN_ENTRIES - 1),
+                                 st.integers(min_value=0, max_value=7)), max_size=40))
+def test_status_list_matches_a_reference_model(status_size: int, writes: list[tuple[int, int]]) -> None:
+    """Property: after any writes, get() and a decode of encode() agree with a plain dict."""
+    status_list = StatusList(status_size=status_size)
+    model: dict[int, int] = {}
+    for index, value in writes:
+        value %= 1 << status_size
+        status_list.set(index, value)
+        model[index] = value
+    decoded = StatusList.decode(status_list.encode(), status_size)
+    for index in {*model, 0, MIN_ENTRIES - 1}:
+        assert status_list.get(index) == decoded.get(index) == model.get(index, 0)
+
+
+SL2021_TERMS = {  # the StatusList2021 vocabulary (w3c-ccg vc-status-list-2021), inlined for the test
+    "StatusList2021Entry": "https://w3id.org/vc/status-list#StatusList2021Entry",
+    "StatusList2021Credential": "https://w3id.org/vc/status-list#StatusList2021Credential",
+    "StatusList2021": "https://w3id.org/vc/status-list#StatusList2021",
+    "statusPurpose": "https://w3id.org/vc/status-list#statusPurpose",
+    "statusListIndex": "https://w3id.org/vc/status-list#statusListIndex",
+    "statusListCredential": {"@id": "https://w3id.org/vc/status-list#statusListCredential", "@type": "@id"},
+    "encodedList": "https://w3id.org/vc/status-list#encodedList",
+}
+
+
+def test_vc11_status_list_2021_is_checked_the_same_way() -> None:
+    contexts = [V1, DATA_INTEGRITY, SL2021_TERMS]
+    status_list = StatusList()
+    status_list.set(42)
+    list_credential = issue({
+        "@context": contexts, "id": LIST_URL, "type": ["VerifiableCredential", "StatusList2021Credential"],
+        "issuer": did(ISSUER_KEY), "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": LIST_URL + "#list", "type": "StatusList2021",
+                              "statusPurpose": "revocation", "encodedList": status_list.encode()},
+    }, secret_key=ISSUER_KEY.multikey, suite="eddsa-rdfc-2022", created=CREATED)
+
+    def credential_at(index: int) -> dict[str, Any]:
+        return issue({
+            "@context": contexts, "type": ["VerifiableCredential"], "issuer": did(ISSUER_KEY),
+            "issuanceDate": "2026-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:alice"},
+            "credentialStatus": {"id": f"{LIST_URL}#{index}", "type": "StatusList2021Entry",
+                                 "statusPurpose": "revocation", "statusListIndex": str(index),
+                                 "statusListCredential": LIST_URL},
+        }, secret_key=ISSUER_KEY.multikey, suite="eddsa-rdfc-2022", created=CREATED)
+
+    assert _status(credential_at(41), list_credential).verified
+    revoked = _status(credential_at(42), list_credential)
+    assert not revoked.verified and revoked.errors[0].extra["reason"] == "revoked"

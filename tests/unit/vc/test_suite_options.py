@@ -13,7 +13,7 @@ import pytest
 
 from ledgr.crypto import PrivateKey
 from ledgr.did.key import did_key_document
-from ledgr.errors import InvalidDocument, UnsupportedSuite
+from ledgr.errors import InvalidDocument, TooLarge, UnsupportedSuite
 from ledgr.vc.proofs import SUPPORTED_SUITES, ProofCheck, add_proof, verify_proofs
 from tests.paths import EDDSA_VECTORS
 
@@ -196,3 +196,15 @@ def test_jcs_proof_context_must_prefix_document_context() -> None:
     signed = sign("eddsa-jcs-2022")
     signed["proof"]["@context"] = ["https://www.w3.org/ns/credentials/examples/v2"]
     assert not only(verify_proofs(signed, resolve_controller=resolve)).verified
+
+
+@pytest.mark.parametrize("suite", SUPPORTED_SUITES)
+def test_hostile_nesting_is_refused_before_any_suite_runs(suite: str) -> None:
+    deep: Any = "leaf"
+    for _ in range(5000):
+        deep = {"a": deep}
+    document = {**UNSIGNED, "credentialSubject": {"id": "did:example:abcdefgh", "alumniOf": deep}}
+    with pytest.raises(TooLarge):
+        add_proof(document, private_key=KEY, suite=suite, verification_method=METHOD)
+    with pytest.raises(TooLarge):
+        verify_proofs({**document, "proof": sign(suite)["proof"]}, resolve_controller=resolve)

@@ -29,6 +29,7 @@ VECTORS = {
     "eddsa-jcs-2022": EDDSA_VECTORS / "eddsa-jcs-2022" / "signedJCS.json",
     "Ed25519Signature2020": EDDSA_VECTORS / "Ed25519Signature2020" / "signedEdSig.json",
     "proof-set": EDDSA_VECTORS / "proof-set-chain" / "signedProofSet2.json",
+    "proof-chain": EDDSA_VECTORS / "proof-set-chain" / "signedProofChain2.json",
 }
 EMPLOY = EDDSA_VECTORS / "eddsa-rdfc-2022" / "employ" / "signedDataInt.json"
 VECTOR_NOW = datetime.fromisoformat("2024-06-01T00:00:00+00:00")
@@ -164,6 +165,9 @@ def test_did_ledgr_issuer_needs_a_resolver() -> None:
     assert verify(document, now=NOW, resolver=table.__getitem__).verified
     resolution = {issuer: {"didDocument": table[issuer], "didResolutionMetadata": {}}}
     assert verify(document, now=NOW, resolver=resolution.__getitem__).verified
+    deactivated = {issuer: {"didDocument": table[issuer], "didDocumentMetadata": {"deactivated": True}}}
+    gone = verify(document, now=NOW, resolver=deactivated.__getitem__).check("proof")
+    assert gone is not None and gone.errors[0].code == "did-deactivated"
     missing = verify(document, now=NOW, resolver={}.__getitem__).check("proof")
     assert missing is not None and missing.errors[0].code == "did-not-found"
     wrong_key = {issuer: _ledgr_did_document(key(28), issuer)}
@@ -192,4 +196,6 @@ def test_result_json_shape() -> None:
     failed = verify(signed(key(30)), now=NOW + timedelta(days=3650)).to_json()
     assert failed["verified"] is False
     assert failed["errors"][0]["code"] == "verification-failed"
+    assert failed["errors"][0]["type"] == "https://ledgr.dev/problems/verification-failed"
+    assert failed["errors"][0]["title"] == "Verification failed"
     assert failed["errors"][0]["reason"] == "expired"
