@@ -409,15 +409,20 @@ class Store:
         state_writes: Mapping[bytes, bytes | None],
         smt_nodes: Mapping[bytes, bytes],
     ) -> None:
+        # Sorted inserts walk the B-tree in order (better locality); putmulti loops in C.
         state = self._dbs[STATE]
+        puts = []
         for key, value in state_writes.items():
             if value is None:
                 txn.delete(keys.data_key(key), db=state)
             else:
-                txn.put(keys.data_key(key), value, db=state)
-        smt = self._dbs[SMT]
-        for node_hash, node in smt_nodes.items():
-            txn.put(keys.checked_key(node_hash), node, db=smt)
+                puts.append((keys.data_key(key), value))
+        puts.sort()
+        with txn.cursor(db=state) as cursor:
+            cursor.putmulti(puts)
+        nodes = sorted((keys.checked_key(node_hash), node) for node_hash, node in smt_nodes.items())
+        with txn.cursor(db=self._dbs[SMT]) as cursor:
+            cursor.putmulti(nodes)
 
     def _ensure_schema(self) -> None:
         def write(txn: lmdb.Transaction) -> None:
