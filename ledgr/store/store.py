@@ -192,14 +192,24 @@ class Store:
         pins old pages, and a map resize waits for it).
         """
         self._check_open()
-        with self._gate.shared():
-            depth = getattr(self._local, "depth", 0)
-            self._local.depth = depth + 1
-            try:
-                with self._env.begin(buffers=False) as txn:
-                    yield StoreView(txn, self._dbs)
-            finally:
-                self._local.depth = depth
+        while True:
+            with self._gate.shared():
+                try:
+                    txn = self._env.begin(buffers=False)
+                except lmdb.MapResizedError:
+                    txn = None  # another process grew the map: adopt its size below, then retry
+                except lmdb.Error as exc:
+                    raise StorageError(f"cannot open a read transaction: {exc}") from exc
+                if txn is not None:
+                    depth = getattr(self._local, "depth", 0)
+                    self._local.depth = depth + 1
+                    try:
+                        yield StoreView(txn, self._dbs)
+                    finally:
+                        self._local.depth = depth
+                        txn.abort()
+                    return
+            self._adopt_map_size()
 
     def read(self, fn: Callable[[StoreView], T]) -> T:
         """Run ``fn`` against a fresh snapshot and return its result."""
@@ -431,6 +441,14 @@ class Store:
 
         self._write(write)
 
+    def _adopt_map_size(self) -> None:
+        """Another process grew the map (LMDB ``MDB_MAP_RESIZED``): take over its size."""
+        with self._gate.exclusive():
+            try:
+                self._env.set_mapsize(0)
+            except lmdb.Error as exc:
+                raise StorageError(f"cannot adopt the store's new map size: {exc}") from exc
+
     def _record_db(self, db: str) -> lmdb._Database:
         if db not in RECORD_DBS:
             raise InvariantViolation(f"unknown record database {db!r}; expected one of {sorted(RECORD_DBS)}")
@@ -456,5 +474,7 @@ class Store:
                 except lmdb.MapFullError:
                     with self._gate.exclusive():
                         grow_map(self._env, self.settings)
+                except lmdb.MapResizedError:
+                    self._adopt_map_size()
                 except lmdb.Error as exc:
                     raise StorageError(f"store write failed: {exc}") from exc
