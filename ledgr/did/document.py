@@ -194,7 +194,7 @@ def parse_document(value: Any, did: str) -> DidDocument:
     if value.get("id") != did:
         raise _fail(f"id must be {did}")
     controllers = tuple(_list(value.get("controller", did), "controller", MAX_CONTROLLERS))
-    if len(set(controllers)) != len(controllers) or not all(is_did(c) for c in controllers):
+    if not all(is_did(c) for c in controllers) or len(set(controllers)) != len(controllers):
         raise _fail("controller must be distinct DIDs")
     if "alsoKnownAs" in value:
         for aka in _list(value["alsoKnownAs"], "alsoKnownAs", MAX_ALSO_KNOWN_AS, allow_single=False):
