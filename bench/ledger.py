@@ -36,9 +36,9 @@ from ledgr.ledger.certified import prove_key, verify_certified_read
 from ledgr.ledger.execute import execute_block
 from ledgr.ledger.formats import Block, QuorumCertificate, verify_qc
 from ledgr.ledger.genesis import genesis_writes
-from ledgr.ledger.records import ValidatorRecord, decode
+from ledgr.ledger.queries import validator_set_for_height
 from ledgr.ledger.smt import verify_proof
-from ledgr.ledger.state import VALIDATORS_KEY, MemoryState, did_head_key
+from ledgr.ledger.state import MemoryState, did_head_key
 from ledgr.store import Store
 from ledgr.store.reads import latest_block
 from tests.unit.store.workload import DidWorkload
@@ -67,10 +67,7 @@ def bench_apply(tmp: Path, ops: int, blocks: int) -> tuple[float, float]:
         started = time.perf_counter()
         for block, qc in chain:
             with store.snapshot() as view:
-                raw = view.get(VALIDATORS_KEY)
-                assert raw is not None
-                validators = ValidatorRecord.from_json(decode(raw)).set_for_height(block.height)
-                verify_qc(qc, block.header, validators)
+                verify_qc(qc, block.header, validator_set_for_height(view, block.height))
                 result = execute_block(view, block)
             assert result.app_root == block.header.app_root and result.all_accepted
             store.commit_block(block, qc, result)

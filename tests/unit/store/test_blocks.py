@@ -9,7 +9,7 @@ import pytest
 
 from ledgr.crypto import sha256
 from ledgr.errors import IntegrityError, StorageError, VerificationFailed
-from ledgr.ledger.certified import verify_certified_read
+from ledgr.ledger.certified import verify_certified_read, verify_operation_included
 from ledgr.ledger.formats import operation_hash
 from ledgr.ledger.state import TIP_KEY, MemoryState, did_head_key
 from ledgr.ledger.state import Tip as LedgerTip
@@ -137,6 +137,10 @@ def test_reads_block_latest_operation_and_certified_state(tmp_path: Path) -> Non
         found = find_operation(view, operation_hash(op))
         assert found is not None and found.location.height == 2 and found.location.index == 1
         assert found.envelope == op
+        size = len(second.block.operations)
+        verify_operation_included(op, 1, size, found.tx_proof, second.block.header)
+        with pytest.raises(VerificationFailed):
+            verify_operation_included(op, 0, size, found.tx_proof, second.block.header)
         assert find_operation(view, sha256(b"unknown")) is None
 
         did = workload.did_of(1, 0)
