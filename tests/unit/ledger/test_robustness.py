@@ -91,3 +91,50 @@ def test_mutated_documents_are_rejected_or_accepted_never_crash(chain: tuple[Cha
     rule = state.check(env)
     assert rule in (None, "invalid-document", "size-limit", "malformed", "unauthorized-key",
                     "compromised-key"), rule
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=80), st.one_of(st.none(), st.text(max_size=12)),
+       st.one_of(st.none(), st.text(max_size=30)))
+def test_resolver_and_dereferencer_never_raise(chain: tuple[Chain, str], suffix: str, version_id: str | None,
+                                               version_time: str | None) -> None:
+    from ledgr.did.dereference import dereference
+    from ledgr.did.resolver import resolve
+    from ledgr.ledger.records import LedgerDidReader
+    state, did = chain
+    reader = LedgerDidReader(state.state)
+    for text in (suffix, f"did:ledgr:{suffix}", f"{did}{suffix}", f"did:key:z6Mk{suffix}"):
+        if version_id is not None and version_time is not None:
+            result = resolve(text, reader, version_id=version_id, version_time=version_time)
+            assert result.error == "invalidOptions" or result.error == "invalidDid" \
+                or result.error == "methodNotSupported"
+        else:
+            resolve(text, reader, version_id=version_id, version_time=version_time)
+        dereference(text, reader)
+
+
+CREDENTIAL_PATHS = [("type",), ("issuer",), ("id",), ("credentialSubject",), ("credentialSubject", "type"),
+                    ("credentialSubject", "statusPurpose"), ("credentialSubject", "encodedList"),
+                    ("proof",), ("proof", "verificationMethod"), ("proof", "proofPurpose"),
+                    ("proof", "proofValue"), ("proof", "cryptosuite"), ("@context",)]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(CREDENTIAL_PATHS), JSON)
+def test_mutated_status_credentials_never_crash(chain: tuple[Chain, str], path: tuple[str, ...],
+                                                value: Any) -> None:
+    from tests.unit.ledger.chain import status_credential
+    state, did = chain
+    vm = f"{did}#key-1"
+    credential = status_credential("https://e.example/lists/fuzz", did, vm, key("robust"))
+    target: Any = credential
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    try:
+        env = state.op("statuslist.create", "https://e.example/lists/fuzz", {"credential": credential},
+                       key("robust"), vm)
+    except InvalidDocument:
+        return
+    rule = state.check(env)
+    assert rule is None or isinstance(rule, str)
