@@ -40,6 +40,7 @@ from ledgr.store.env import (
     ResizeGate,
     StoreSettings,
     grow_map,
+    needs_room,
     open_databases,
     open_environment,
 )
@@ -110,6 +111,12 @@ class ExecutionResult(Protocol):
 
     @property
     def app_root(self) -> bytes: ...
+
+
+def _batch_bytes(state_writes: Mapping[bytes, bytes | None], smt_nodes: Mapping[bytes, bytes]) -> int:
+    """Approximate bytes of keys and values a batch writes (for growing the map ahead of it)."""
+    state = sum(len(key) + (len(value) if value else 0) for key, value in state_writes.items())
+    return state + sum(len(h) + len(node) for h, node in smt_nodes.items())
 
 
 class Store:
@@ -271,7 +278,7 @@ class Store:
             for name, value in (extra_meta or {}).items():
                 txn.put(name, value, db=meta)
 
-        self._write(write)
+        self._write(write, _batch_bytes(state_writes, smt_nodes))
         current = self.tip()
         assert current is not None
         return current
@@ -334,7 +341,9 @@ class Store:
             self._apply_state(txn, batch.state_writes, batch.smt_nodes)
             txn.put(META_TIP, tip.encode(), db=self._dbs[META])
 
-        self._write(write)
+        size = (_batch_bytes(batch.state_writes, batch.smt_nodes) + len(batch.block_bytes)
+                + len(batch.qc_bytes) + 48 * len(batch.op_index))
+        self._write(write, size)
         return tip
 
     def commit_block(self, block: Block, qc: QuorumCertificate, result: ExecutionResult) -> Tip:
@@ -367,7 +376,8 @@ class Store:
 
         Returns only after fsync: the caller may then send the messages it signed (consensus.md §1.3).
         """
-        self._write(lambda txn: txn.put(keys.data_key(CONSENSUS_STATE_KEY), record, db=self._dbs[CONSENSUS]))
+        self._write(lambda txn: txn.put(keys.data_key(CONSENSUS_STATE_KEY), record, db=self._dbs[CONSENSUS]),
+                    len(record))
 
     def get_consensus_state(self) -> bytes | None:
         return self.read(lambda view: view.record(CONSENSUS, CONSENSUS_STATE_KEY))
@@ -375,7 +385,7 @@ class Store:
     def put_record(self, db: str, key: bytes, value: bytes) -> None:
         """Durably store an opaque record (``db`` in ``keystore``/``tokens``/``consensus``)."""
         handle = self._record_db(db)
-        self._write(lambda txn: txn.put(keys.data_key(key), value, db=handle))
+        self._write(lambda txn: txn.put(keys.data_key(key), value, db=handle), len(key) + len(value))
 
     def delete_record(self, db: str, key: bytes) -> bool:
         handle = self._record_db(db)
@@ -458,14 +468,21 @@ class Store:
         if self._closed:
             raise StorageError("the store is closed")
 
-    def _write(self, fn: Callable[[lmdb.Transaction], object]) -> None:
-        """Run ``fn`` in one durable write transaction, growing the map and retrying when full."""
+    def _write(self, fn: Callable[[lmdb.Transaction], object], size_hint: int = 0) -> None:
+        """Run ``fn`` in one durable write transaction (about ``size_hint`` bytes of keys and values).
+
+        The map is grown ahead of a write that might not fit; if LMDB still reports it full, the
+        transaction is aborted, the map grown, and ``fn`` run again.
+        """
         self._check_open()
         if self.readonly:
             raise StorageError("the store was opened read-only")
         if getattr(self._local, "depth", 0):
             raise InvariantViolation("write attempted while this thread holds a store snapshot")
         with self._write_lock:
+            while needs_room(self._env, size_hint):
+                with self._gate.exclusive():
+                    grow_map(self._env, self.settings, size_hint)
             while True:
                 try:
                     with self._gate.shared(), self._env.begin(write=True) as txn:
@@ -473,7 +490,7 @@ class Store:
                     return
                 except lmdb.MapFullError:
                     with self._gate.exclusive():
-                        grow_map(self._env, self.settings)
+                        grow_map(self._env, self.settings, size_hint)
                 except lmdb.MapResizedError:
                     self._adopt_map_size()
                 except lmdb.Error as exc:

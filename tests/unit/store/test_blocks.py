@@ -45,7 +45,7 @@ def test_a_block_and_all_its_writes_are_one_transaction(tmp_path: Path) -> None:
     with store:
         with store.snapshot() as view:
             block, qc, result = workload.next_block(view, 50)
-        assert len(result.state_writes) > 50 and len(result.smt_nodes) > 50
+        assert len(result.state_writes) > 50 and result.smt_nodes
         before = _txn_id(store)
         store.commit_block(block, qc, result)
         assert _txn_id(store) == before + 1
