@@ -118,3 +118,12 @@ def test_cli_verify_exit_codes(tmp_path: Path) -> None:
     bad = runner.invoke(cli, ["ledger", "verify", "--data-dir", str(tmp_path / "node")])
     assert bad.exit_code == 1
     assert "differs from the replayed ledger" in bad.stderr and "Traceback" not in bad.output
+
+
+def test_cli_info_shows_the_tip(tmp_path: Path) -> None:
+    _ledger(tmp_path / "node", blocks=2, ops=3)
+    result = CliRunner().invoke(cli, ["ledger", "info", "--data-dir", str(tmp_path / "node")])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["height"] == 2 and info["indexed_operations"] == 6
+    assert info["chain_id"] and info["restored"] is None
