@@ -54,7 +54,9 @@ def info(data_dir: Path) -> None:
               help="The node's data directory (may belong to a running node).")
 @click.option("--genesis", "genesis_path", type=click.Path(dir_okay=False), default=None,
               help="Your copy of the genesis document (default: the one recorded in the data dir).")
-def verify(data_dir: Path, genesis_path: str | None) -> None:
+@click.option("--scratch-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to replay the chain (needs about the ledger's size; default: system temp).")
+def verify(data_dir: Path, genesis_path: str | None, scratch_dir: Path | None) -> None:
     """Re-verify the whole ledger from genesis; exit 0 only if everything holds.
 
     Checks every block's QC against the validator set of its height, re-executes every block,
@@ -81,7 +83,7 @@ def verify(data_dir: Path, genesis_path: str | None) -> None:
             def progress(done: int, _total: int) -> None:
                 bar.update(done - bar.pos)
 
-            report = verify_ledger(store, genesis, progress)
+            report = verify_ledger(store, genesis, progress, scratch_dir=scratch_dir)
             bar.update(max(total, 1) - bar.pos)
     echo_json({
         "ok": True,
