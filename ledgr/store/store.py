@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import lmdb
 
@@ -27,6 +26,7 @@ from ledgr.errors import IntegrityError, InvariantViolation, StorageError
 from ledgr.ledger.formats import Block, QuorumCertificate
 from ledgr.ledger.genesis import Genesis, genesis_writes
 from ledgr.store import keys
+from ledgr.store.batch import BlockCommit, ExecutionResult, batch_bytes, batch_from_block
 from ledgr.store.env import (
     BLOCK_HASHES,
     BLOCKS,
@@ -57,66 +57,9 @@ from ledgr.store.view import (
 
 SCHEMA_VERSION = 1
 CONSENSUS_STATE_KEY = b"state"
-HASH_BYTES = 32
+HASH_BYTES = 32  # genesis hash and app_root
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class BlockCommit:
-    """Everything one block commits, already encoded: the store's byte-level unit of work."""
-
-    height: int
-    prev_hash: bytes
-    block_hash: bytes
-    app_root: bytes
-    block_bytes: bytes
-    qc_bytes: bytes
-    state_writes: Mapping[bytes, bytes | None]  # None deletes the key
-    smt_nodes: Mapping[bytes, bytes]  # node hash -> node bytes
-    op_index: Sequence[tuple[bytes, int]] = field(default_factory=tuple)  # (op hash, index in block)
-
-    def __post_init__(self) -> None:
-        for name in ("prev_hash", "block_hash", "app_root"):
-            if len(getattr(self, name)) != HASH_BYTES:
-                raise InvariantViolation(f"BlockCommit.{name} must be {HASH_BYTES} bytes")
-        if self.height < 1:
-            raise InvariantViolation("blocks start at height 1; height 0 is genesis")
-
-
-class Receipt(Protocol):
-    """What the store needs from ledger-core's ``OperationReceipt``."""
-
-    @property
-    def hash(self) -> bytes: ...
-
-    @property
-    def index(self) -> int: ...
-
-    @property
-    def accepted(self) -> bool: ...
-
-
-class ExecutionResult(Protocol):
-    """What the store needs from ledger-core's ``BlockResult`` (``execute_block``'s output)."""
-
-    @property
-    def receipts(self) -> Sequence[Receipt]: ...
-
-    @property
-    def state_writes(self) -> Mapping[bytes, bytes | None]: ...
-
-    @property
-    def smt_nodes(self) -> Mapping[bytes, bytes]: ...
-
-    @property
-    def app_root(self) -> bytes: ...
-
-
-def _batch_bytes(state_writes: Mapping[bytes, bytes | None], smt_nodes: Mapping[bytes, bytes]) -> int:
-    """Approximate bytes of keys and values a batch writes (for growing the map ahead of it)."""
-    state = sum(len(key) + (len(value) if value else 0) for key, value in state_writes.items())
-    return state + sum(len(h) + len(node) for h, node in smt_nodes.items())
 
 
 class Store:
@@ -278,7 +221,7 @@ class Store:
             for name, value in (extra_meta or {}).items():
                 txn.put(name, value, db=meta)
 
-        self._write(write, _batch_bytes(state_writes, smt_nodes))
+        self._write(write, batch_bytes(state_writes, smt_nodes))
         current = self.tip()
         assert current is not None
         return current
@@ -341,7 +284,7 @@ class Store:
             self._apply_state(txn, batch.state_writes, batch.smt_nodes)
             txn.put(META_TIP, tip.encode(), db=self._dbs[META])
 
-        size = (_batch_bytes(batch.state_writes, batch.smt_nodes) + len(batch.block_bytes)
+        size = (batch_bytes(batch.state_writes, batch.smt_nodes) + len(batch.block_bytes)
                 + len(batch.qc_bytes) + 48 * len(batch.op_index))
         self._write(write, size)
         return tip
@@ -354,22 +297,7 @@ class Store:
         the block extends the stored tip. Only accepted operations are indexed: a rejected one in a
         received block changed nothing and may be resubmitted.
         """
-        block_hash = block.hash()
-        if result.app_root != block.header.app_root:
-            raise StorageError(f"block {block.height}: its app_root differs from its execution result")
-        if qc.height != block.height or qc.block_hash != block_hash:
-            raise StorageError(f"block {block.height}: the QC certifies a different block")
-        return self.commit(BlockCommit(
-            height=block.height,
-            prev_hash=block.header.prev_hash,
-            block_hash=block_hash,
-            app_root=block.header.app_root,
-            block_bytes=block.encode(),
-            qc_bytes=qc.encode(),
-            state_writes=result.state_writes,
-            smt_nodes=result.smt_nodes,
-            op_index=tuple((r.hash, r.index) for r in result.receipts if r.accepted),
-        ))
+        return self.commit(batch_from_block(block, qc, result))
 
     def put_consensus_state(self, record: bytes) -> None:
         """Durably persist the consensus core's opaque state (h, r, step, locks, last_signed).
