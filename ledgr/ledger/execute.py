@@ -109,13 +109,16 @@ def apply_operation(state: Overlay, envelope: bytes, ctx: ExecContext) -> Operat
     return op
 
 
-def _run(reader: StateReader, chain: ChainRecord, height: int, time_ms: int,
+def _run(reader: StateReader, chain: ChainRecord, height: int, time_ms: int, proposer: bytes,
          operations: tuple[bytes, ...] | list[bytes], limit: int | None) -> _Outcome:
     """Apply operations in order. ``limit`` None: keep every receipt (a received block);
     otherwise skip rejected candidates and stop after ``limit`` accepted ones (building a block)."""
     state = Overlay(reader)
     validators = read_validator_record(state)
-    validators_hash = validators.set_for_height(height).hash()
+    signing_set = validators.set_for_height(height)
+    if all(v.node_key.raw != proposer for v in signing_set.validators):
+        raise VerificationFailed("the proposer is not a validator of this height", check="proposer")
+    validators_hash = signing_set.hash()
     if validators.pending is not None and validators.activates_at is not None \
             and height >= validators.activates_at:
         validators = ValidatorRecord(active=validators.pending, pending=None, activates_at=None,
@@ -180,7 +183,8 @@ def execute_block(reader: StateReader, block: Block) -> BlockResult:
     root_of_ops = block.computed_tx_root()
     if root_of_ops != header.tx_root:
         raise VerificationFailed("tx_root does not match the block's operations", check="tx-root")
-    outcome = _run(reader, chain, header.height, header.time_ms, block.operations, limit=None)
+    outcome = _run(reader, chain, header.height, header.time_ms, header.proposer, block.operations,
+                   limit=None)
     if (outcome.validators_hash, outcome.next_validators_hash) != (header.validators_hash,
                                                                    header.next_validators_hash):
         raise VerificationFailed("header validator hashes do not match the ledger's validator set",
@@ -208,7 +212,7 @@ def build_block(reader: StateReader, *, chain_id: str, height: int, time_ms: int
     limit = int(chain.params["max_block_ops"])
     if max_ops is not None:
         limit = min(limit, max_ops)
-    outcome = _run(reader, chain, height, time_ms, operations, limit=limit)
+    outcome = _run(reader, chain, height, time_ms, proposer, operations, limit=limit)
     accepted = outcome.accepted
     app_root, nodes = _fold(reader, tip, outcome.writes)
     root_of_ops = tx_root(accepted)
