@@ -9,7 +9,6 @@ the cheap lookups, since they dominate the cost of an operation.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from ledgr.crypto.keys import PublicKey
@@ -46,16 +45,22 @@ def load_head(state: Overlay, did: str) -> DidHead | None:
     return None if raw is None else head_from_json(did, decode(raw))
 
 
-_DOCUMENT_CACHE: OrderedDict[tuple[str, str], DidDocument] = OrderedDict()
+_DOCUMENT_CACHE: dict[tuple[str, str], DidDocument] = {}
 _DOCUMENT_CACHE_SIZE = 8192
 
 
 def remember_document(did: str, version_hash: str, document: DidDocument) -> None:
-    """Keep the parsed document of a version (a version hash names exactly one document)."""
+    """Keep the parsed document of a version (a version hash names exactly one document).
+
+    First-in-first-out eviction with single atomic dict steps, so concurrent mempool checks and
+    block execution never see an error, at worst a miss.
+    """
     _DOCUMENT_CACHE[(did, version_hash)] = document
-    _DOCUMENT_CACHE.move_to_end((did, version_hash))
     while len(_DOCUMENT_CACHE) > _DOCUMENT_CACHE_SIZE:
-        _DOCUMENT_CACHE.popitem(last=False)
+        try:
+            del _DOCUMENT_CACHE[next(iter(_DOCUMENT_CACHE))]
+        except (KeyError, RuntimeError, StopIteration):
+            break
 
 
 def _current_document(state: Overlay, head: DidHead) -> DidDocument | None:

@@ -16,7 +16,6 @@ or ``0x03 ‖ hash`` (internal node four levels below the top: its own page).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeAlias
 
@@ -96,7 +95,7 @@ def _read_entry(data: bytes, pos: int, rel: int) -> tuple[Node, int]:
     raise InvariantViolation("corrupt SMT page")
 
 
-_PAGE_CACHE: OrderedDict[bytes, Leaf | Internal] = OrderedDict()
+_PAGE_CACHE: dict[bytes, Leaf | Internal] = {}
 _PAGE_CACHE_SIZE = 16384
 
 
@@ -113,13 +112,21 @@ def load_page(get_node: NodeGetter, node_hash: bytes) -> Leaf | Internal:
         raise InvariantViolation(f"SMT page {node_hash.hex()} is missing from the store")
     cached = _PAGE_CACHE.get(node_hash)
     if cached is not None:
-        _PAGE_CACHE.move_to_end(node_hash)
         return cached
     page = _parse_page(data, node_hash)
-    _PAGE_CACHE[node_hash] = page
-    if len(_PAGE_CACHE) > _PAGE_CACHE_SIZE:
-        _PAGE_CACHE.popitem(last=False)
+    _remember(_PAGE_CACHE, node_hash, page, _PAGE_CACHE_SIZE)
     return page
+
+
+def _remember(cache: dict[bytes, Leaf | Internal], key: bytes, value: Leaf | Internal, size: int) -> None:
+    """Insert with first-in-first-out eviction; each step is atomic, so readers on other threads
+    (the node may prove reads while a block executes) never see an error, at worst a miss."""
+    cache[key] = value
+    while len(cache) > size:
+        try:
+            del cache[next(iter(cache))]
+        except (KeyError, RuntimeError, StopIteration):
+            break
 
 
 def _parse_page(data: bytes, node_hash: bytes) -> Leaf | Internal:

@@ -200,3 +200,15 @@ def test_corrupt_pages_are_invariant_violations(page: bytes) -> None:
     from ledgr.ledger.smt_pages import load_page
     with pytest.raises(InvariantViolation):
         load_page({h(page + b"k"): page}.get, h(page + b"k"))
+
+
+def test_page_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgr.ledger import smt_pages
+    monkeypatch.setattr(smt_pages, "_PAGE_CACHE", {})
+    monkeypatch.setattr(smt_pages, "_PAGE_CACHE_SIZE", 4)
+    tree = Tree()
+    leaves = {h(b"c%d" % i): h(b"v") for i in range(300)}
+    tree.update(leaves)
+    for key_hash, value_hash in list(leaves.items())[:100]:
+        assert verify_proof(tree.root, key_hash, value_hash, tree.proof(key_hash))
+    assert len(smt_pages._PAGE_CACHE) <= 4
