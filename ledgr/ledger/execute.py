@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledgr.crypto import sha256
-from ledgr.errors import LedgrError, OperationRejected, VerificationFailed
+from ledgr.errors import InvariantViolation, LedgrError, OperationRejected, VerificationFailed
 from ledgr.ledger.context import ExecContext
+from ledgr.ledger.limits import MAX_STATE_KEY_BYTES
 from ledgr.ledger.formats import Block, Header, tx_root
 from ledgr.ledger.operations import Operation, decode_operation
 from ledgr.ledger.queries import read_chain_record, read_validator_record
@@ -148,6 +149,8 @@ def _run(reader: StateReader, chain: ChainRecord, height: int, time_ms: int, pro
 
 def _fold(reader: StateReader, tip: Tip,
           writes: dict[bytes, bytes | None]) -> tuple[bytes, dict[bytes, bytes]]:
+    if any(len(k) > MAX_STATE_KEY_BYTES for k in writes):
+        raise InvariantViolation("a state key exceeds 511 bytes (long ids must be hashed)")
     updates = {sha256(k): None if v is None else sha256(v)
                for k, v in writes.items() if not is_meta_key(k)}
     return apply_updates(reader.get_node, tip.app_root, updates)
