@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from ledgr.crypto import sha256
 from ledgr.errors import InvariantViolation, LedgrError, OperationRejected, VerificationFailed
 from ledgr.ledger.context import ExecContext
-from ledgr.ledger.limits import MAX_STATE_KEY_BYTES
 from ledgr.ledger.formats import Block, Header, tx_root
+from ledgr.ledger.limits import MAX_STATE_KEY_BYTES
 from ledgr.ledger.operations import Operation, decode_operation
 from ledgr.ledger.queries import read_chain_record, read_validator_record
 from ledgr.ledger.records import ChainRecord, ValidatorRecord, encode
