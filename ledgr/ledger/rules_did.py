@@ -71,6 +71,8 @@ def apply_did_create(state: Overlay, op: Operation, ctx: ExecContext) -> None:
         raise reject("the placeholder DID may appear in values only, not in member names",
                      "invalid-document")
     document_jcs = substitute_canonical(template_jcs, did)
+    if len(document_jcs) > limits.MAX_DOCUMENT_BYTES:
+        raise reject(f"DID document exceeds {limits.MAX_DOCUMENT_BYTES} bytes", "size-limit")
     document = _parse(json.loads(document_jcs), did)
     if load_head(state, did) is not None:
         raise reject(f"{did} already exists", "did-exists")
