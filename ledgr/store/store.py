@@ -27,6 +27,7 @@ from ledgr.ledger.formats import Block, QuorumCertificate
 from ledgr.ledger.genesis import Genesis, genesis_writes
 from ledgr.store import keys
 from ledgr.store.batch import BlockCommit, ExecutionResult, batch_bytes, batch_from_block
+from ledgr.store.dirlock import DirectoryLock
 from ledgr.store.env import (
     BLOCK_HASHES,
     BLOCKS,
@@ -75,6 +76,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._closed = False
+        self._lock: DirectoryLock | None = None  # held by writable stores (one writer per data dir)
 
     @classmethod
     def open(
@@ -93,9 +95,16 @@ class Store:
         from ledgr.store.integrity import check_open
 
         settings = settings or StoreSettings()
-        env = open_environment(Path(path), settings, readonly=readonly)
+        lock = None if readonly else DirectoryLock.acquire(Path(path))
+        try:
+            env = open_environment(Path(path), settings, readonly=readonly)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         try:
             store = cls(Path(path), env, settings, readonly)
+            store._lock = lock
             if not readonly:
                 store._ensure_schema()
             if check:
@@ -103,6 +112,8 @@ class Store:
                     check_open(view)
         except BaseException:
             env.close()
+            if lock is not None:
+                lock.release()
             raise
         return store
 
@@ -111,6 +122,8 @@ class Store:
         if not self._closed:
             self._closed = True
             self._env.close()
+            if self._lock is not None:
+                self._lock.release()
 
     def __enter__(self) -> Store:
         return self

@@ -202,14 +202,15 @@ def test_closed_store_refuses_use(tmp_path: Path) -> None:
 
 
 def test_a_map_grown_by_another_process_is_adopted(tmp_path: Path) -> None:
-    """The node grows the map while e.g. `ledgr ledger verify` (another process) has it open."""
+    """The node (a writer process) grows the map while e.g. `ledgr ledger verify` has it open read-only."""
     import subprocess
     import sys
 
     settings = StoreSettings(map_size_bytes=1 * MIB, max_map_size_bytes=256 * MIB)
     with Store.open(tmp_path / "node", settings) as store:
         _genesis(store)
-        before = store.map_size_bytes
+    with Store.open(tmp_path / "node", settings, readonly=True) as reader:
+        before = reader.map_size_bytes
         assert before < 8 * MIB
         code = (
             "from pathlib import Path; from ledgr.store import Store, StoreSettings\n"
@@ -218,10 +219,29 @@ def test_a_map_grown_by_another_process_is_adopted(tmp_path: Path) -> None:
             "s.put_record('keystore', b'big', b'\\x02' * (8 << 20)); s.close()\n"
         )
         subprocess.run([sys.executable, "-c", code], check=True)
-        assert store.get_record("keystore", b"big") == b"\x02" * (8 * MIB)  # adopted the new size
-        assert store.map_size_bytes >= 8 * MIB > before
-        store.put_record("keystore", b"after", b"ok")  # and the writer side still works
-        assert store.get_record("keystore", b"after") == b"ok"
+        assert reader.get_record("keystore", b"big") == b"\x02" * (8 * MIB)  # adopted the new size
+        assert reader.map_size_bytes >= 8 * MIB > before
+
+
+def test_only_one_writable_store_per_data_directory(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def other_process(readonly: bool) -> subprocess.CompletedProcess[str]:
+        code = ("from ledgr.store import Store\n"
+                f"s = Store.open({str(tmp_path / 'node')!r}, readonly={readonly}); print(s.tip().height)")
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+    with Store.open(tmp_path / "node") as store:
+        _genesis(store)
+        with pytest.raises(StorageError, match="in use by another ledgr process"):
+            Store.open(tmp_path / "node")
+        second = other_process(readonly=False)
+        assert second.returncode != 0 and "in use by another ledgr process" in second.stderr
+        reader = other_process(readonly=True)  # readers (verify, backup, info) need no lock
+        assert reader.returncode == 0 and reader.stdout.strip() == "0"
+    with Store.open(tmp_path / "node") as again:  # released on close
+        assert again.tip() is not None
 
 
 def test_map_growth_waits_for_concurrent_readers(tmp_path: Path) -> None:
