@@ -40,6 +40,7 @@ from ledgr.ledger.queries import validator_set_for_height
 from ledgr.ledger.smt import verify_proof
 from ledgr.ledger.state import MemoryState, did_head_key
 from ledgr.store import Store
+from ledgr.store.env import DB_NAMES
 from ledgr.store.reads import latest_block
 from tests.unit.store.workload import DidWorkload
 
@@ -145,11 +146,13 @@ def bench_size(tmp: Path, dids: int) -> dict[str, float]:
         with store.snapshot() as view:
             entries = view.count(b"state")
             nodes = view.count(b"smt")
+            by_db = {name.decode(): view.db_bytes(name) for name in DB_NAMES}
         (tmp / "size-compact").mkdir()
         store.copy_to(tmp / "size-compact")
     compact = (tmp / "size-compact" / "data.mdb").stat().st_size
     return {"dids": dids, "used_bytes": used, "compact_bytes": compact, "state_entries": entries,
-            "smt_nodes": nodes, "seconds": time.perf_counter() - started}
+            "smt_nodes": nodes, "seconds": time.perf_counter() - started,
+            **{f"db:{name}": size for name, size in by_db.items() if size}}
 
 
 def main() -> None:
@@ -185,6 +188,9 @@ def main() -> None:
             print(f"state size after {size['dids']:,.0f} did.create: {size['used_bytes'] / 2**20:,.1f} MiB "
                   f"used, {size['compact_bytes'] / 2**20:,.1f} MiB compacted ({size['state_entries']:,.0f} "
                   f"state entries, {size['smt_nodes']:,.0f} SMT nodes; {size['seconds']:.0f} s)")
+            parts_mib = ", ".join(f"{key[3:]} {value / 2**20:,.0f} MiB" for key, value in size.items()
+                                  if key.startswith("db:"))
+            print(f"  pages per database: {parts_mib}")
             how = ("measured" if size["dids"] == 1_000_000
                    else f"linear extrapolation from {size['dids']:,.0f}")
             print(f"  -> per million DIDs ({how}): {size['used_bytes'] * per_million / 2**30:,.2f} GiB used, "

@@ -116,6 +116,12 @@ class StoreView:
     def count(self, db_name: bytes) -> int:
         return int(self._txn.stat(self._dbs[db_name])["entries"])
 
+    def db_bytes(self, db_name: bytes) -> int:
+        """Bytes of B-tree pages named database ``db_name`` occupies (what a compacted copy keeps)."""
+        stat = self._txn.stat(self._dbs[db_name])
+        pages = int(stat["branch_pages"]) + int(stat["leaf_pages"]) + int(stat["overflow_pages"])
+        return pages * int(stat["psize"])
+
     def iter_blocks(self, start: int = 1) -> Iterator[tuple[int, bytes, bytes | None]]:
         """``(height, block bytes, qc bytes)`` in height order from ``start``."""
         with self._txn.cursor(db=self._dbs[BLOCKS]) as cursor:
