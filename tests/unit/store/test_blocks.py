@@ -15,6 +15,7 @@ from ledgr.ledger.state import TIP_KEY, MemoryState, did_head_key
 from ledgr.ledger.state import Tip as LedgerTip
 from ledgr.store import Store
 from ledgr.store.env import BLOCKS, META, QCS
+from ledgr.store.keys import data_key
 from ledgr.store.reads import certified_read, find_operation, latest_block, load_block
 from ledgr.store.view import META_TIP
 from tests.unit.store.workload import DidWorkload
@@ -220,4 +221,15 @@ def test_open_check_catches_a_tip_record_naming_another_block(tmp_path: Path) ->
         bad = type(tip)(tip.height, sha256(b"other"), tip.app_root)
         store._write(lambda txn: txn.put(META_TIP, bad.encode(), db=store._dbs[META]))
     with pytest.raises(IntegrityError, match="does not hash to the tip record"):
+        Store.open(tmp_path / "node")
+
+
+def test_open_check_catches_state_that_belongs_to_another_block(tmp_path: Path) -> None:
+    store, _ = _chain(tmp_path / "node", blocks=2)
+    with store:
+        first = store.read(lambda v: load_block(v, 1))
+        assert first is not None
+        stale = LedgerTip(1, first.block.hash(), first.block.header.app_root, first.block.header.time_ms)
+        store._write(lambda txn: txn.put(data_key(TIP_KEY), stale.encode(), db=store._dbs[b"state"]))
+    with pytest.raises(IntegrityError, match="state's tip record does not describe block 2"):
         Store.open(tmp_path / "node")
