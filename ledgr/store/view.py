@@ -82,10 +82,6 @@ class StoreView:
         raw = self._txn.get(META_TIP, db=self._dbs[META])
         return None if raw is None else Tip.decode(bytes(raw))
 
-    def height(self) -> int:
-        tip = self.tip()
-        return -1 if tip is None else tip.height
-
     def block_bytes(self, height: int) -> bytes | None:
         value = self._txn.get(keys.height_key(height), db=self._dbs[BLOCKS])
         return None if value is None else bytes(value)
