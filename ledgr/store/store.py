@@ -324,8 +324,11 @@ class Store:
         return self.read(lambda view: view.record(CONSENSUS, CONSENSUS_STATE_KEY))
 
     def put_record(self, db: str, key: bytes, value: bytes) -> None:
-        """Durably store an opaque record (``db`` in ``keystore``/``tokens``/``consensus``)."""
+        """Durably store an opaque record (``db`` in ``keystore``/``tokens``/``consensus``; in
+        ``consensus`` the key ``state`` is reserved for :meth:`put_consensus_state`)."""
         handle = self._record_db(db)
+        if db == "consensus" and key == CONSENSUS_STATE_KEY:
+            raise InvariantViolation("the consensus record key 'state' is reserved for put_consensus_state")
         self._write(lambda txn: txn.put(keys.data_key(key), value, db=handle), len(key) + len(value))
 
     def delete_record(self, db: str, key: bytes) -> bool:

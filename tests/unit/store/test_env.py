@@ -178,6 +178,10 @@ def test_records_put_get_delete_and_list(tmp_path: Path) -> None:
         assert store.record_values("tokens") == [b"two"]
         with pytest.raises(InvariantViolation, match="unknown record database"):
             store.put_record("state", b"k", b"v")
+        with pytest.raises(InvariantViolation, match="reserved"):
+            store.put_record("consensus", b"state", b"v")
+        store.put_record("consensus", b"evidence/1", b"e")
+        assert store.get_record("consensus", b"evidence/1") == b"e"
 
 
 def test_write_while_holding_a_snapshot_in_the_same_thread_is_refused(tmp_path: Path) -> None:
