@@ -233,3 +233,13 @@ def test_open_check_catches_state_that_belongs_to_another_block(tmp_path: Path) 
         store._write(lambda txn: txn.put(data_key(TIP_KEY), stale.encode(), db=store._dbs[b"state"]))
     with pytest.raises(IntegrityError, match="state's tip record does not describe block 2"):
         Store.open(tmp_path / "node")
+
+
+def test_stats_for_metrics(tmp_path: Path) -> None:
+    store, _ = _chain(tmp_path / "node", blocks=2, ops=3)
+    with store:
+        stats = store.stats()
+    assert stats["tip_height"] == 2
+    assert stats["entries_blocks"] == stats["entries_qcs"] == 2
+    assert stats["entries_ops"] == 6
+    assert stats["data_file_bytes"] > 0 and stats["map_size_bytes"] >= stats["data_file_bytes"]
