@@ -12,6 +12,7 @@ from ledgr.errors import IntegrityError
 from ledgr.ledger.genesis import Genesis
 from ledgr.store import Store
 from ledgr.store.env import OPS
+from ledgr.store.prune import prune_smt
 from ledgr.store.verify import verify_ledger
 from ledgr.store.view import META_BACKUP, META_RESTORED
 
@@ -94,6 +95,27 @@ def verify(data_dir: Path, genesis_path: str | None, scratch_dir: Path | None) -
         "app_root": report.app_root.hex(),
         "genesis": source,
     })
+
+
+@ledger.command("prune")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The node's data directory (the node must be stopped).")
+@click.option("--keep-heights", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Keep the state trees of this many latest blocks; older roots lose their proofs.")
+def prune(data_dir: Path, keep_heights: int) -> None:
+    """Delete SMT pages of old state versions (offline; the node must be stopped).
+
+    Certified reads, DID resolution (including versionId/versionTime) and catch-up use recent
+    trees only; older roots can no longer be proved against afterwards. Blocks, QCs and state stay.
+
+    \b
+    Example:
+      ledgr ledger prune --data-dir /var/lib/ledgr --keep-heights 1000
+    """
+    with Store.open(data_dir) as store:
+        report = prune_smt(store, keep_heights)
+    echo_json({"tip_height": report.tip_height, "kept_from_height": report.kept_from_height,
+               "pages_kept": report.pages_kept, "pages_deleted": report.pages_deleted})
 
 
 COMMANDS = [ledger]

@@ -282,6 +282,11 @@ class Store(Environment):
         encoded = json.dumps(dict(value), sort_keys=True).encode("utf-8")
         self._write(lambda txn: txn.put(name, encoded, db=self._dbs[META]))
 
+    def delete_smt_pages(self, page_hashes: list[bytes]) -> None:
+        """Delete SMT pages in one durable transaction (``ledgr.store.prune`` decides which)."""
+        smt = self._dbs[SMT]
+        self._write(lambda txn: [txn.delete(keys.checked_key(page), db=smt) for page in page_hashes])
+
     def delete_meta(self, name: bytes) -> None:
         self._write(lambda txn: txn.delete(name, db=self._dbs[META]))
 

@@ -11,7 +11,8 @@ block into a fresh scratch store and check, for each height h (consensus.md §1.
 * every accepted operation is indexed at (h, index).
 
 Finally the replayed state and SMT must equal the stored ones entry by entry (a damaged state value
-would not change any root, since roots are computed from the SMT, so this is checked separately).
+would not change any root, since roots are computed from the SMT, so this is checked separately);
+after ``ledgr ledger prune`` every stored SMT page must be a replayed one and the tip's tree whole.
 The source is read through one snapshot, so the check is consistent even beside a live node.
 """
 
@@ -29,8 +30,10 @@ from ledgr.ledger.formats import Block, QuorumCertificate, verify_qc
 from ledgr.ledger.genesis import Genesis
 from ledgr.ledger.queries import validator_set_for_height
 from ledgr.store.env import OPS, SMT, STATE, StoreSettings
+from ledgr.store.prune import reachable_pages
+from ledgr.store.reads import load_block
 from ledgr.store.store import Store
-from ledgr.store.view import StoreView
+from ledgr.store.view import META_SMT_PRUNED, StoreView
 
 Progress = Callable[[int, int], None]  # (heights verified, total heights)
 SCRATCH_SETTINGS = StoreSettings(durable=False)
@@ -85,7 +88,11 @@ def _verify_store(store: Store, genesis: Genesis, progress: Progress | None,
                 f"the operation index holds {view.count(OPS)} entries, expected {operations}")
         with replay.snapshot() as replayed:
             entries = _compare(view, replayed, STATE, "state")
-            nodes = _compare(view, replayed, SMT, "SMT node")
+            pruned = view.meta_json(META_SMT_PRUNED)
+            if pruned is None:
+                nodes = _compare(view, replayed, SMT, "SMT page")
+            else:
+                nodes = _compare_pruned(view, replayed, int(pruned["kept_from_height"]), tip.height)
         if progress is not None and tip.height == 0:
             progress(0, 0)
         return VerifyReport(tip.height, operations, entries, nodes, tip.app_root)
@@ -134,4 +141,22 @@ def _compare(stored: StoreView, replayed: StoreView, db: bytes, what: str) -> in
             key = (ours or theirs or (b"", b""))[0]
             raise IntegrityError(f"stored {what} {key.hex()[:40]} differs from the replayed ledger")
         count += 1
+    return count
+
+
+def _compare_pruned(stored: StoreView, replayed: StoreView, kept_from: int, tip_height: int) -> int:
+    """After ``ledgr ledger prune``: every stored page is a replayed page, and the trees of every
+    height pruning promised to keep (and every later one) are whole."""
+    count = 0
+    for key, page in stored.iter_db(SMT):
+        if replayed.get_node(key) != page:
+            raise IntegrityError(f"stored SMT page {key.hex()[:40]} differs from the replayed ledger")
+        count += 1
+    roots = []
+    for height in range(max(kept_from, 1), tip_height + 1):
+        found = load_block(stored, height)
+        if found is None:
+            raise IntegrityError(f"block {height} is missing")
+        roots.append(found.block.header.app_root)
+    reachable_pages(stored.get_node, roots)
     return count

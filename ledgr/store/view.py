@@ -27,6 +27,7 @@ META_CHAIN_ID = b"chain_id"
 META_TIP = b"tip"
 META_BACKUP = b"backup"  # present in a backup copy: where and when it was taken
 META_RESTORED = b"restored"  # present after a restore until the node clears it
+META_SMT_PRUNED = b"smt_pruned"  # present once SMT pages of old versions were pruned
 
 
 @dataclass(frozen=True)
@@ -127,9 +128,12 @@ class StoreView:
                 height = keys.height_from_key(bytes(key))
                 yield height, bytes(value), self.qc_bytes(height)
 
-    def iter_db(self, db_name: bytes) -> Iterator[tuple[bytes, bytes]]:
-        """Every entry of named database ``db_name`` as ``(LMDB key, value)``, in key order."""
+    def iter_db(self, db_name: bytes, start: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
+        """Entries of named database ``db_name`` as ``(LMDB key, value)`` in key order, from the
+        first key ≥ ``start``."""
         with self._txn.cursor(db=self._dbs[db_name]) as cursor:
+            if start and not cursor.set_range(start):
+                return
             for key, value in cursor:
                 yield bytes(key), bytes(value)
 
