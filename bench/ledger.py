@@ -15,8 +15,9 @@ What is measured (one process, one core for the ledger work):
 * **bare loop** — Ed25519 verify + LMDB put per operation, one durable commit per 100: the floor.
 * **proofs/s** — SMT proof generation from the store (``prove_key`` over a snapshot) and SMT proof
   verification (``verify_proof``), plus full certified-read verification (QC + proof).
-* **state size** — bytes on disk after N ``did.create`` operations (data file as used, and a
-  compacted copy), extrapolated linearly to one million DIDs.
+* **state size** — bytes on disk after N ``did.create`` operations (data file as used, a compacted
+  copy, and a compacted copy after pruning SMT pages of all but the last tenth of the blocks),
+  extrapolated linearly to one million DIDs unless N is a million.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ledgr.ledger.smt import verify_proof
 from ledgr.ledger.state import MemoryState, did_head_key
 from ledgr.store import Store
 from ledgr.store.env import DB_NAMES
+from ledgr.store.prune import prune_smt
 from ledgr.store.reads import latest_block
 from tests.unit.store.workload import DidWorkload
 
@@ -168,9 +170,15 @@ def bench_size(tmp: Path, dids: int) -> dict[str, float]:
             by_db = {name.decode(): view.db_bytes(name) for name in DB_NAMES}
         (tmp / "size-compact").mkdir()
         store.copy_to(tmp / "size-compact")
+        keep = max(1, dids // 1000 // 10)  # the trees of the last tenth of the blocks
+        pruned = prune_smt(store, keep_heights=keep)
+        (tmp / "size-pruned").mkdir()
+        store.copy_to(tmp / "size-pruned")
     compact = (tmp / "size-compact" / "data.mdb").stat().st_size
+    pruned_bytes = (tmp / "size-pruned" / "data.mdb").stat().st_size
     return {"dids": dids, "used_bytes": used, "compact_bytes": compact, "state_entries": entries,
-            "smt_nodes": nodes, "seconds": time.perf_counter() - started,
+            "smt_nodes": nodes, "seconds": time.perf_counter() - started, "pruned_bytes": pruned_bytes,
+            "pruned_keep": keep, "pruned_pages": pruned.pages_deleted,
             **{f"db:{name}": size for name, size in by_db.items() if size}}
 
 
@@ -213,10 +221,14 @@ def main() -> None:
             parts_mib = ", ".join(f"{key[3:]} {value / 2**20:,.0f} MiB" for key, value in size.items()
                                   if key.startswith("db:"))
             print(f"  pages per database: {parts_mib}")
+            print(f"  after `ledgr ledger prune --keep-heights {size['pruned_keep']:.0f}`: "
+                  f"{size['pruned_bytes'] / 2**20:,.1f} MiB compacted ({size['pruned_pages']:,.0f} SMT pages "
+                  "deleted)")
             how = ("measured" if size["dids"] == 1_000_000
                    else f"linear extrapolation from {size['dids']:,.0f}")
             print(f"  -> per million DIDs ({how}): {size['used_bytes'] * per_million / 2**30:,.2f} GiB used, "
-                  f"{size['compact_bytes'] * per_million / 2**30:,.2f} GiB compacted")
+                  f"{size['compact_bytes'] * per_million / 2**30:,.2f} GiB compacted, "
+                  f"{size['pruned_bytes'] * per_million / 2**30:,.2f} GiB compacted after pruning")
     flags = " ".join(arg for arg in sys.argv[1:])
     print(f"command: python -m bench.ledger {flags}".rstrip())
 
