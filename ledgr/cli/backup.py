@@ -42,7 +42,8 @@ def restore(source: Path, data_dir: Path, force: bool) -> None:
     """Restore a backup into a stopped node's data directory.
 
     Refuses a non-empty data directory unless --force; then the old one is renamed to
-    <data-dir>.replaced-<ms>. The restored node will not sign until it has caught up past the backup.
+    <data-dir>.replaced-<ms>. The restored store is marked with the backup's height, so the node can
+    refuse to sign until it has caught up past it (its last-signed record may be stale).
 
     \b
     Example:
