@@ -163,7 +163,7 @@ def needs_room(env: lmdb.Environment, write_bytes: int) -> bool:
     while other threads keep opening read transactions.
     """
     info = env.info()
-    page = 4096
+    page = int(env.stat()["psize"])
     used = (int(info["last_pgno"]) + 1) * page
     return used + 2 * write_bytes + 256 * page > int(info["map_size"])
 
