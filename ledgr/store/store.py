@@ -86,6 +86,7 @@ class Store(Environment):
             store = cls(Path(path), env, settings, readonly)
             store._lock = lock
             if not readonly:
+                env.reader_check()  # free reader slots left by killed processes (e.g. a killed verify)
                 store._ensure_schema()
             if check:
                 with store.snapshot() as view:
