@@ -23,7 +23,7 @@ def init_node_dir(directory: Path, name: str, api_port: int, p2p_port: int,
     directory.mkdir(parents=True, exist_ok=True)
     for existing in (VALIDATOR_KEY, ADMIN_KEY, CONFIG):
         if (directory / existing).exists():
-            raise ConfigError(f"{directory / existing} already exists; refusing to overwrite a node directory")
+            raise ConfigError(f"{directory / existing} already exists; not overwriting a node directory")
     validator = PrivateKey.generate()
     admin = PrivateKey.generate()
     write_secret_key(directory / VALIDATOR_KEY, validator)
