@@ -49,7 +49,7 @@ class Mempool:
         return op_hash in self._ops
 
     @property
-    def bytes(self) -> int:
+    def size_bytes(self) -> int:
         return self._bytes
 
     def add(self, op: PendingOp) -> bool:
