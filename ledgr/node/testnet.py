@@ -236,6 +236,8 @@ def up(directory: Path, count: int = 3, base_port: int = 8700, timeout_s: float 
 
 def stop_node(node: TestnetNode, timeout_s: float = 10.0, sig: int = signal.SIGTERM) -> None:
     if not pid_alive(node.pid):
+        if node.pid:
+            _reap(node.pid)
         node.pid = None
         return
     assert node.pid is not None
