@@ -81,7 +81,8 @@ class ConsensusDriver:
         self._last_commit_s = clock.monotonic_s()
         self.peer_activity_height = 0
         self.last_synced: Commit | None = None
-        self.on_commit: list[Callable[[int], None]] = []
+        self.on_commit: list[Callable[[int, list[bytes]], None]] = []
+        self.on_reject: list[Callable[[bytes], None]] = []
 
     # ---- inputs ------------------------------------------------------------------------------
 
@@ -125,7 +126,9 @@ class ConsensusDriver:
 
     async def _perform(self, effect: Effect) -> None:
         if isinstance(effect, Persist):
+            started = self.clock.monotonic_s()
             await self.writer.run(self.chain.store.put_consensus_state, effect.state)
+            self.metrics.persist_seconds.observe(self.clock.monotonic_s() - started)
         elif isinstance(effect, Broadcast):
             self.peers.broadcast(KIND_CONSENSUS, encode_message(effect.message))
         elif isinstance(effect, SendTo):
@@ -169,17 +172,26 @@ class ConsensusDriver:
         wait_s = self.config.mempool.batch_wait_ms / 1000
         if wait_s and len(self.mempool) < self.config.mempool.block_max_ops:
             await asyncio.sleep(wait_s)
+        started = self.clock.monotonic_s()
         built = await self.chain.build(request.height, request.time_ms, self.mempool)
+        self.metrics.build_seconds.observe(self.clock.monotonic_s() - started)
+        for op_hash, reason in built.rejected:
+            self.mempool.reject(op_hash, reason)
+            for callback in self.on_reject:
+                callback(op_hash)
         self.offer(ValueReady(request.height, request.round, built.block_hash, built.block_bytes),
                    from_peer=False)
 
     async def _validate(self, request: ValidateBlock) -> None:
+        started = self.clock.monotonic_s()
         ok = await self.chain.validate(request.height, request.value_id, request.block, request.time_ms)
+        self.metrics.validate_seconds.observe(self.clock.monotonic_s() - started)
         self.offer(BlockValidated(request.height, request.value_id, ok), from_peer=False)
 
     async def _commit(self, decide: Decide) -> None:
         started = self.clock.monotonic_s()
         committed = await self.chain.commit_decided(decide, self.writer)
+        self.metrics.store_seconds.observe(self.clock.monotonic_s() - started)
         self.after_commit(committed.height, committed.op_hashes, started)
         self.started_height = 0
         self._wake.set()
@@ -197,7 +209,7 @@ class ConsensusDriver:
         self.metrics.mempool_size.set(len(self.mempool))
         self.metrics.mempool_bytes.set(self.mempool.size_bytes)
         for callback in self.on_commit:
-            callback(height)
+            callback(height, op_hashes)
         log.debug("committed", height=height, ops=len(op_hashes), ms=round((now - started_s) * 1000, 2))
 
     def resume_after_sync(self) -> None:

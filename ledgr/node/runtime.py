@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from ledgr import __version__
@@ -80,25 +77,23 @@ class Node:
         self.driver = ConsensusDriver(self.core, self.chain, self.peers, self.writer, self.mempool, config,
                                       self.metrics, self.clock)
         self.driver.on_commit.append(self._after_commit)
+        self.driver.on_reject.append(lambda op_hash: self.desk.notify([op_hash]))
         self.sync = BlockSync(self.peers, self.metrics, config.sync.batch_blocks,
                               config.sync.request_timeout_ms, config.sync.join_distance,
                               lambda: self.chain.height)
         self.guard = DoubleSignGuard(self.chain.chain_id, self.key.public_key,
                                      self.chain.store.get_consensus_state())
-        self.checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ledgr-check")
-        self.workers = ProcessPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)),
-                                           mp_context=multiprocessing.get_context("spawn"))
         self.desk = OperationDesk(self)
         self.latest_votes: dict[str, bytes] = {}
         self._latest_vote_marks: dict[str, tuple[int, int, int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._commit_event = asyncio.Event()
         self.started = False
         self.fatal: LedgrError | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.chain.workers.warm_up()
         await self.peers.start()
         self._tasks.append(asyncio.create_task(self._status_loop()))
         self._tasks.append(asyncio.create_task(self.desk.forward_loop()))
@@ -135,8 +130,6 @@ class Node:
         await self.driver.close()
         self.sync.close()
         await self.peers.close()
-        self.checker.shutdown(wait=False, cancel_futures=True)
-        self.workers.shutdown(wait=False, cancel_futures=True)
         self.writer.close()
         self.chain.close()
 
@@ -227,15 +220,10 @@ class Node:
             self._send_status()
             await asyncio.sleep(STATUS_INTERVAL_S)
 
-    def _after_commit(self, height: int) -> None:
+    def _after_commit(self, height: int, op_hashes: list[bytes]) -> None:
         self._send_status()
-        self._commit_event.set()
-        self._commit_event = asyncio.Event()
+        self.desk.notify(op_hashes)
         self.peers.set_validators(self.chain.validator_keys(height + 1))
-
-    async def wait_commit(self, timeout_s: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._commit_event.wait(), timeout_s)
 
     # ---- the API surface -----------------------------------------------------------------------
 

@@ -143,7 +143,8 @@ def test_writes_through_any_node_resolve_from_the_others_with_verified_proofs(cl
         for reader in range(3):
             if reader == writer:
                 continue
-            cluster.wait(lambda r=reader: cluster.height(r) >= committed["height"], 10, "replication")
+            at = int(committed["height"])
+            cluster.wait(lambda r=reader, at=at: cluster.height(r) >= at, 10, "replication")
             answer = get_json(f"{cluster.urls[reader]}/v1/state/did/{did}?proof=true")
             state = verify_state_answer(answer, cluster.genesis.validator_set)
             assert state.height >= committed["height"]
@@ -247,7 +248,7 @@ def test_a_wiped_node_rejoins_by_catch_up_and_votes_again(cluster: Cluster) -> N
                  "the wiped node to catch up")
     cluster.assert_same_chain([0, 1, 2])
     cluster.kill(1)
-    did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
+    _did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
     receipt = post_op(cluster.urls[0], envelope)
     answer = get_json(f"{cluster.urls[0]}/v1/operations/{receipt['hash']}?wait=30")
     assert answer["status"] == "committed", "node0 and the rejoined node2 must form a quorum"
@@ -264,7 +265,7 @@ def test_double_sign_guard_refuses_a_data_directory_older_than_the_keys_history(
     cluster.wait(lambda: not cluster.status(1)["catching_up"], 30, "node1 to rejoin consensus")
     start = cluster.height(0)
     for _ in range(3):
-        did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
+        _did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
         receipt = post_op(cluster.urls[1], envelope)
         assert get_json(f"{cluster.urls[1]}/v1/operations/{receipt['hash']}?wait=10")["status"] == "committed"
     assert cluster.height(1) > start
