@@ -9,7 +9,9 @@ re-execute history; that is :func:`ledgr.store.verify.verify_ledger` (``ledgr le
 
 from __future__ import annotations
 
-from ledgr.errors import IntegrityError, StorageError
+from ledgr.errors import IntegrityError, LedgrError, StorageError
+from ledgr.ledger.formats import Block, QuorumCertificate
+from ledgr.ledger.smt import EMPTY
 from ledgr.store.env import BLOCK_HASHES, BLOCKS, QCS
 from ledgr.store.view import StoreView
 
@@ -51,7 +53,7 @@ def check_open(view: StoreView) -> None:
             raise IntegrityError(
                 f"the store should hold {tip.height} {name.decode()} entries, it holds {view.count(name)}"
             )
-    if view.get_node(tip.app_root) is None:
+    if tip.app_root != EMPTY and view.get_node(tip.app_root) is None:
         raise IntegrityError(f"the SMT root node {tip.app_root.hex()} of height {tip.height} is missing")
     if tip.height == 0:
         if tip.block_hash != view.genesis_hash():
@@ -61,16 +63,14 @@ def check_open(view: StoreView) -> None:
 
 
 def _check_tip_block(view: StoreView, height: int, block_hash: bytes, app_root: bytes) -> None:
-    from ledgr.ledger.formats import Block, QuorumCertificate
-
     raw_block = view.block_bytes(height)
     raw_qc = view.qc_bytes(height)
     assert raw_block is not None and raw_qc is not None  # counts and last keys checked above
     try:
         block = Block.decode(raw_block)
         qc = QuorumCertificate.decode(raw_qc)
-    except Exception as exc:
-        raise IntegrityError(f"the tip block or QC at height {height} does not decode: {exc}") from exc
+    except LedgrError as exc:
+        raise IntegrityError(f"the tip block or QC at height {height} does not decode: {exc.detail}") from exc
     if block.hash() != block_hash:
         raise IntegrityError(f"the stored block at height {height} does not hash to the tip record's hash")
     if block.header.height != height:

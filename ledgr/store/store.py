@@ -19,11 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import lmdb
 
-from ledgr.errors import InvariantViolation, StorageError
+from ledgr.errors import IntegrityError, InvariantViolation, StorageError
+from ledgr.ledger.formats import Block, QuorumCertificate
+from ledgr.ledger.genesis import Genesis, genesis_writes
 from ledgr.store import keys
 from ledgr.store.env import (
     BLOCK_HASHES,
@@ -44,6 +46,7 @@ from ledgr.store.env import (
 from ledgr.store.view import (
     META_CHAIN_ID,
     META_GENESIS,
+    META_GENESIS_DOC,
     META_RESTORED,
     META_SCHEMA,
     META_TIP,
@@ -70,7 +73,7 @@ class BlockCommit:
     qc_bytes: bytes
     state_writes: Mapping[bytes, bytes | None]  # None deletes the key
     smt_nodes: Mapping[bytes, bytes]  # node hash -> node bytes
-    op_hashes: Sequence[bytes] = field(default_factory=tuple)
+    op_index: Sequence[tuple[bytes, int]] = field(default_factory=tuple)  # (op hash, index in block)
 
     def __post_init__(self) -> None:
         for name in ("prev_hash", "block_hash", "app_root"):
@@ -78,6 +81,35 @@ class BlockCommit:
                 raise InvariantViolation(f"BlockCommit.{name} must be {HASH_BYTES} bytes")
         if self.height < 1:
             raise InvariantViolation("blocks start at height 1; height 0 is genesis")
+
+
+class Receipt(Protocol):
+    """What the store needs from ledger-core's ``OperationReceipt``."""
+
+    @property
+    def hash(self) -> bytes: ...
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def accepted(self) -> bool: ...
+
+
+class ExecutionResult(Protocol):
+    """What the store needs from ledger-core's ``BlockResult`` (``execute_block``'s output)."""
+
+    @property
+    def receipts(self) -> Sequence[Receipt]: ...
+
+    @property
+    def state_writes(self) -> Mapping[bytes, bytes | None]: ...
+
+    @property
+    def smt_nodes(self) -> Mapping[bytes, bytes]: ...
+
+    @property
+    def app_root(self) -> bytes: ...
 
 
 class Store:
@@ -160,14 +192,24 @@ class Store:
         pins old pages, and a map resize waits for it).
         """
         self._check_open()
-        with self._gate.shared():
-            depth = getattr(self._local, "depth", 0)
-            self._local.depth = depth + 1
-            try:
-                with self._env.begin(buffers=False) as txn:
-                    yield StoreView(txn, self._dbs)
-            finally:
-                self._local.depth = depth
+        while True:
+            with self._gate.shared():
+                try:
+                    txn = self._env.begin(buffers=False)
+                except lmdb.MapResizedError:
+                    txn = None  # another process grew the map: adopt its size below, then retry
+                except lmdb.Error as exc:
+                    raise StorageError(f"cannot open a read transaction: {exc}") from exc
+                if txn is not None:
+                    depth = getattr(self._local, "depth", 0)
+                    self._local.depth = depth + 1
+                    try:
+                        yield StoreView(txn, self._dbs)
+                    finally:
+                        self._local.depth = depth
+                        txn.abort()
+                    return
+            self._adopt_map_size()
 
     def read(self, fn: Callable[[StoreView], T]) -> T:
         """Run ``fn`` against a fresh snapshot and return its result."""
@@ -208,6 +250,7 @@ class Store:
         state_writes: Mapping[bytes, bytes | None],
         smt_nodes: Mapping[bytes, bytes],
         app_root: bytes,
+        extra_meta: Mapping[bytes, bytes] | None = None,
     ) -> Tip:
         """Record genesis (height 0): its hash, chain id and initial state, in one durable txn."""
         if len(genesis_hash) != HASH_BYTES or len(app_root) != HASH_BYTES:
@@ -225,11 +268,37 @@ class Store:
             txn.put(META_GENESIS, genesis_hash, db=meta)
             txn.put(META_CHAIN_ID, chain_id.encode("utf-8"), db=meta)
             txn.put(META_TIP, tip.encode(), db=meta)
+            for name, value in (extra_meta or {}).items():
+                txn.put(name, value, db=meta)
 
         self._write(write)
         current = self.tip()
         assert current is not None
         return current
+
+    def initialize_genesis(self, genesis: Genesis) -> Tip:
+        """Initialise an empty store from a genesis document (idempotent for the same genesis).
+
+        The document itself is kept too (``genesis_document``), for tools that run on a data
+        directory alone; a careful verifier still brings its own copy.
+        """
+        writes, nodes, root = genesis_writes(genesis)
+        document = json.dumps(genesis.to_json(), sort_keys=True).encode("utf-8")
+        return self.initialize(genesis_hash=genesis.hash(), chain_id=genesis.chain_id, state_writes=writes,
+                               smt_nodes=nodes, app_root=root, extra_meta={META_GENESIS_DOC: document})
+
+    def genesis_document(self) -> Genesis | None:
+        """The genesis document recorded at initialisation (checked against the genesis hash)."""
+        def read(view: StoreView) -> Genesis | None:
+            raw = view.meta_json(META_GENESIS_DOC)
+            if raw is None:
+                return None
+            genesis = Genesis.from_json(raw)
+            if genesis.hash() != view.genesis_hash():
+                raise IntegrityError("the stored genesis document does not match the stored genesis hash")
+            return genesis
+
+        return self.read(read)
 
     def commit(self, batch: BlockCommit) -> Tip:
         """Commit one block and everything it changes in ONE durable write transaction.
@@ -260,13 +329,38 @@ class Store:
                            overwrite=False):
                 raise StorageError(f"block hash {batch.block_hash.hex()} is already stored")
             ops = self._dbs[OPS]
-            for index, op_hash in enumerate(batch.op_hashes):
+            for op_hash, index in batch.op_index:
                 txn.put(keys.checked_key(op_hash), keys.op_location(batch.height, index), db=ops)
             self._apply_state(txn, batch.state_writes, batch.smt_nodes)
             txn.put(META_TIP, tip.encode(), db=self._dbs[META])
 
         self._write(write)
         return tip
+
+    def commit_block(self, block: Block, qc: QuorumCertificate, result: ExecutionResult) -> Tip:
+        """Commit ``block`` with its commit ``qc`` and its execution ``result`` in one durable txn.
+
+        The caller has verified the QC and executed the block (``execute_block`` over a snapshot of
+        this store); the store re-checks that the three belong together, and (in :meth:`commit`) that
+        the block extends the stored tip. Only accepted operations are indexed: a rejected one in a
+        received block changed nothing and may be resubmitted.
+        """
+        block_hash = block.hash()
+        if result.app_root != block.header.app_root:
+            raise StorageError(f"block {block.height}: its app_root differs from its execution result")
+        if qc.height != block.height or qc.block_hash != block_hash:
+            raise StorageError(f"block {block.height}: the QC certifies a different block")
+        return self.commit(BlockCommit(
+            height=block.height,
+            prev_hash=block.header.prev_hash,
+            block_hash=block_hash,
+            app_root=block.header.app_root,
+            block_bytes=block.encode(),
+            qc_bytes=qc.encode(),
+            state_writes=result.state_writes,
+            smt_nodes=result.smt_nodes,
+            op_index=tuple((r.hash, r.index) for r in result.receipts if r.accepted),
+        ))
 
     def put_consensus_state(self, record: bytes) -> None:
         """Durably persist the consensus core's opaque state (h, r, step, locks, last_signed).
@@ -325,15 +419,20 @@ class Store:
         state_writes: Mapping[bytes, bytes | None],
         smt_nodes: Mapping[bytes, bytes],
     ) -> None:
+        # Sorted inserts walk the B-tree in order (better locality); putmulti loops in C.
         state = self._dbs[STATE]
+        puts = []
         for key, value in state_writes.items():
             if value is None:
                 txn.delete(keys.data_key(key), db=state)
             else:
-                txn.put(keys.data_key(key), value, db=state)
-        smt = self._dbs[SMT]
-        for node_hash, node in smt_nodes.items():
-            txn.put(keys.checked_key(node_hash), node, db=smt)
+                puts.append((keys.data_key(key), value))
+        puts.sort()
+        with txn.cursor(db=state) as cursor:
+            cursor.putmulti(puts)
+        nodes = sorted((keys.checked_key(node_hash), node) for node_hash, node in smt_nodes.items())
+        with txn.cursor(db=self._dbs[SMT]) as cursor:
+            cursor.putmulti(nodes)
 
     def _ensure_schema(self) -> None:
         def write(txn: lmdb.Transaction) -> None:
@@ -341,6 +440,14 @@ class Store:
                 txn.put(META_SCHEMA, str(SCHEMA_VERSION).encode("ascii"), db=self._dbs[META])
 
         self._write(write)
+
+    def _adopt_map_size(self) -> None:
+        """Another process grew the map (LMDB ``MDB_MAP_RESIZED``): take over its size."""
+        with self._gate.exclusive():
+            try:
+                self._env.set_mapsize(0)
+            except lmdb.Error as exc:
+                raise StorageError(f"cannot adopt the store's new map size: {exc}") from exc
 
     def _record_db(self, db: str) -> lmdb._Database:
         if db not in RECORD_DBS:
@@ -367,5 +474,7 @@ class Store:
                 except lmdb.MapFullError:
                     with self._gate.exclusive():
                         grow_map(self._env, self.settings)
+                except lmdb.MapResizedError:
+                    self._adopt_map_size()
                 except lmdb.Error as exc:
                     raise StorageError(f"store write failed: {exc}") from exc

@@ -22,6 +22,7 @@ from ledgr.store.env import BLOCK_HASHES, BLOCKS, META, OPS, QCS, SMT, STATE
 
 META_SCHEMA = b"schema_version"
 META_GENESIS = b"genesis_hash"
+META_GENESIS_DOC = b"genesis_document"  # the genesis JSON, as recorded at initialisation
 META_CHAIN_ID = b"chain_id"
 META_TIP = b"tip"
 META_BACKUP = b"backup"  # present in a backup copy: where and when it was taken
@@ -124,9 +125,9 @@ class StoreView:
                 height = keys.height_from_key(bytes(key))
                 yield height, bytes(value), self.qc_bytes(height)
 
-    def iter_state(self) -> Iterator[tuple[bytes, bytes]]:
-        """Every stored state entry as ``(encoded key, value)``, in LMDB key order."""
-        with self._txn.cursor(db=self._dbs[STATE]) as cursor:
+    def iter_db(self, db_name: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Every entry of named database ``db_name`` as ``(LMDB key, value)``, in key order."""
+        with self._txn.cursor(db=self._dbs[db_name]) as cursor:
             for key, value in cursor:
                 yield bytes(key), bytes(value)
 

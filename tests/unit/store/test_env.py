@@ -182,3 +182,25 @@ def test_closed_store_refuses_use(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(StorageError, match="closed"):
         store.tip()
+
+
+def test_a_map_grown_by_another_process_is_adopted(tmp_path: Path) -> None:
+    """The node grows the map while e.g. `ledgr ledger verify` (another process) has it open."""
+    import subprocess
+    import sys
+
+    settings = StoreSettings(map_size_bytes=1 * MIB, max_map_size_bytes=256 * MIB)
+    with Store.open(tmp_path / "node", settings) as store:
+        _genesis(store)
+        assert store.map_size_bytes == 1 * MIB
+        code = (
+            "from pathlib import Path; from ledgr.store import Store, StoreSettings\n"
+            f"s = Store.open(Path({str(tmp_path / 'node')!r}), StoreSettings(map_size_bytes={MIB}, "
+            f"max_map_size_bytes={256 * MIB}))\n"
+            "s.put_record('keystore', b'big', b'\\x02' * (8 << 20)); s.close()\n"
+        )
+        subprocess.run([sys.executable, "-c", code], check=True)
+        assert store.get_record("keystore", b"big") == b"\x02" * (8 * MIB)
+        assert store.map_size_bytes >= 8 * MIB
+        store.put_record("keystore", b"after", b"ok")  # and the writer side still works
+        assert store.get_record("keystore", b"after") == b"ok"
