@@ -25,7 +25,7 @@ WAIT_S = 30.0
 node_option = click.option("--node", "url", required=True,
                            help="Base URL of a node's API, e.g. http://127.0.0.1:8700")
 key_option = click.option("--secret-key", "secret", required=True, envvar="LEDGR_SECRET_KEY",
-                          help="Ed25519 secretKeyMultibase (z3u2…) of a controller key; or $LEDGR_SECRET_KEY.")
+                          help="Ed25519 secretKeyMultibase (z3u2…) of a controller key ($LEDGR_SECRET_KEY).")
 
 
 @click.group("did")

@@ -38,7 +38,7 @@ from ledgr.node.mempool import Mempool
 from ledgr.node.wire import SyncedBlock
 from ledgr.node.workers import LedgerWorkers
 from ledgr.node.writer import DurableWriter
-from ledgr.store.store import BlockCommit, Store
+from ledgr.store.store import Store
 from ledgr.store.view import OpLocation
 
 log = get_logger("ledgr.chain")
@@ -239,10 +239,7 @@ class Chain:
         op_hashes = [sha256(e) for e in block.operations]
         if header.height <= self.height:
             return Committed(header.height, [], header.time_ms, core_qc)
-        batch = BlockCommit(height=header.height, prev_hash=header.prev_hash, block_hash=block.hash(),
-                            app_root=header.app_root, block_bytes=block_bytes, qc_bytes=qc.encode(),
-                            state_writes=result.state_writes, smt_nodes=result.smt_nodes, op_hashes=op_hashes)
-        await writer.run(self.store.commit, batch)
+        await writer.run(self.store.commit_block, block, qc, result)
         self._tip = Tip(header.height, block.hash(), header.app_root, header.time_ms)
         self._sets.clear()
         self._results.clear()
