@@ -235,15 +235,23 @@ class Chain:
 
     async def _commit(self, block: Block, result: BlockResult, qc: LedgerQC, block_bytes: bytes,
                       core_qc: CoreQC, writer: DurableWriter) -> Committed:
+        """Store the block unless a racing path (consensus vs. block sync) already stored it; the
+        check runs on the writer thread, so it is atomic with respect to every other commit."""
         header = block.header
-        op_hashes = [sha256(e) for e in block.operations]
-        if header.height <= self.height:
+        stored = await writer.run(self._commit_if_next, block, qc, result)
+        if not stored:
             return Committed(header.height, [], header.time_ms, core_qc)
-        await writer.run(self.store.commit_block, block, qc, result)
         self._tip = Tip(header.height, block.hash(), header.app_root, header.time_ms)
         self._sets.clear()
         self._results.clear()
-        return Committed(header.height, op_hashes, header.time_ms, core_qc)
+        return Committed(header.height, [sha256(e) for e in block.operations], header.time_ms, core_qc)
+
+    def _commit_if_next(self, block: Block, qc: LedgerQC, result: BlockResult) -> bool:
+        tip = self.store.tip()
+        if tip is not None and block.header.height <= tip.height:
+            return False
+        self.store.commit_block(block, qc, result)
+        return True
 
     def blocks_for_sync(self, from_height: int, count: int, max_bytes: int) -> list[SyncedBlock]:
         def collect(view: Any) -> list[SyncedBlock]:

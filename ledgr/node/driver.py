@@ -75,6 +75,7 @@ class ConsensusDriver:
         self.started_height = 0
         self.round = 0
         self.paused = False
+        self._held: list[Input] = []
         self._timers: set[asyncio.TimerHandle] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -102,6 +103,8 @@ class ConsensusDriver:
         while True:
             item = await self.inbox.get()
             if self.paused and not isinstance(item, Start | SyncedCommit):
+                if len(self._held) < MAX_INBOX:
+                    self._held.append(item)
                 continue
             try:
                 await self._step(item)
@@ -162,6 +165,7 @@ class ConsensusDriver:
         if effect.round > self.round and effect.height == self.started_height:
             self.round = effect.round
             self.metrics.round.set(effect.round)
+            log.info("round_started", height=effect.height, round=effect.round)
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
@@ -212,13 +216,24 @@ class ConsensusDriver:
             callback(height, op_hashes)
         log.debug("committed", height=height, ops=len(op_hashes), ms=round((now - started_s) * 1000, 2))
 
+    def pause(self) -> None:
+        """Hold consensus inputs while block sync runs (timers and results are kept, not lost)."""
+        self.paused = True
+
     def resume_after_sync(self) -> None:
-        """After block sync: tell the core which height was settled, then start the next one."""
+        """After block sync: if blocks were applied, tell the core which height was settled and start
+        the next one (held inputs belong to settled heights); otherwise replay the held inputs, so the
+        height in progress continues exactly where it was."""
+        held, self._held = self._held, []
+        self.paused = False
         if self.last_synced is not None:
             self.offer(SyncedCommit(self.last_synced), from_peer=False)
             self.last_synced = None
-        self.started_height = 0
-        self._wake.set()
+            self.started_height = 0
+            self._wake.set()
+            return
+        for item in held:
+            self.offer(item, from_peer=False)
 
     # ---- starting heights ---------------------------------------------------------------------
 

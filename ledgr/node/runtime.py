@@ -113,6 +113,7 @@ class Node:
                 if self.chain.height < self.guard.must_sync_past:
                     await asyncio.sleep(CHECK_INTERVAL_S)
             self.started = True
+            self.driver.resume_after_sync()
             driver_task = asyncio.create_task(self.driver.run())
             self._tasks.append(driver_task)
             log.info("consensus_started", height=self.chain.height + 1)
@@ -149,11 +150,10 @@ class Node:
         while True:
             await asyncio.sleep(CHECK_INTERVAL_S)
             if self.sync.should_sync(self._now()):
-                self.driver.paused = True
+                self.driver.pause()
                 try:
                     await self.sync.catch_up(self._apply_synced)
                 finally:
-                    self.driver.paused = False
                     self.driver.resume_after_sync()
 
     async def _apply_synced(self, block: wire.SyncedBlock) -> None:
