@@ -4,8 +4,8 @@ Entry from a client (``POST /v1/operations``): size limit, strict envelope decod
 the check against current state (signature of the current controller key, authorization, ``prev``,
 ``valid_until_height``) on a worker thread — Ed25519 verification releases the GIL, so it does not
 stall the event loop. Accepted operations go into the mempool and are forwarded to every validator
-in batches (``u32 count ‖ (u32 len ‖ envelope)*`` frames, at most every ``FORWARD_INTERVAL_S``), so
-whichever validator proposes next has them.
+in batches (``u32 count ‖ (u32 len ‖ envelope)*`` frames; everything accepted in one loop iteration
+goes in one frame), so whichever validator proposes next has them.
 
 Entry from a validator's forward: size limit and strict decoding only. The sender is an
 authenticated validator that ran the full check on entry, and every operation is checked again
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 log = get_logger("ledgr.ops")
 
-FORWARD_INTERVAL_S = 0.002
 FORWARD_MAX_OPS = 512
 MAX_WAITED_OPS = 50000
 CHECK_BATCH = 256
@@ -155,7 +154,7 @@ class OperationDesk:
     async def forward_loop(self) -> None:
         while True:
             await self._outbox_ready.wait()
-            await asyncio.sleep(FORWARD_INTERVAL_S)
+            await asyncio.sleep(0)  # let the submissions of this loop iteration join the batch
             self._outbox_ready.clear()
             while self._outbox:
                 batch, self._outbox = self._outbox[:FORWARD_MAX_OPS], self._outbox[FORWARD_MAX_OPS:]
