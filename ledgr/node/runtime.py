@@ -107,7 +107,7 @@ class Node:
     async def _run(self) -> None:
         try:
             await self._collect_statuses()
-            self.guard.check()
+            self.guard.check(self.chain.height)
             while self.chain.height < self.guard.must_sync_past or self.sync.should_sync(self._now()):
                 await self.sync.catch_up(self._apply_synced)
                 if self.chain.height < self.guard.must_sync_past:

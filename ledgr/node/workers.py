@@ -163,5 +163,6 @@ class LedgerWorkers:
         return [None if info is None else rebuild_error(info) for info in infos]
 
     def close(self) -> None:
-        self._blocks.shutdown(wait=False, cancel_futures=True)
-        self._checks.shutdown(wait=False, cancel_futures=True)
+        """Stop both workers (a running job finishes first; queued ones are cancelled)."""
+        self._blocks.shutdown(wait=True, cancel_futures=True)
+        self._checks.shutdown(wait=True, cancel_futures=True)

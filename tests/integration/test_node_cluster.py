@@ -243,13 +243,24 @@ def test_two_of_three_down_writes_stop_reads_continue_and_resume_with_one_back(c
     assert get_json(f"{cluster.urls[2]}/v1/state/did/{stuck_did}")["found"] is True
 
 
-def test_a_wiped_node_rejoins_by_catch_up_and_votes_again(cluster: Cluster) -> None:
+def test_a_wiped_node_rejoins_by_catch_up_even_when_interrupted_and_votes_again(cluster: Cluster) -> None:
     tn.stop_node(cluster.nodes[2])
     shutil.rmtree(cluster.nodes[2].data_dir)
-    cluster.restart(2)
+    cluster.restart(2, wait=False)
     target = cluster.height(0)
+    # interrupt the catch-up with SIGKILL once it has stored some blocks (if it is not done already)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = tn.status_of(cluster.nodes[2].url)
+        if status is not None and status["height"] > 0:
+            break
+        time.sleep(0.02)
+    interrupted_at = (tn.status_of(cluster.nodes[2].url) or {}).get("height", 0)
+    cluster.kill(2)
+    cluster.restart(2)
     cluster.wait(lambda: cluster.height(2) >= target and not cluster.status(2)["catching_up"], 60,
                  "the wiped node to catch up")
+    assert cluster.height(2) >= interrupted_at
     cluster.assert_same_chain([0, 1, 2])
     cluster.kill(1)
     _did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))

@@ -35,14 +35,23 @@ def test_a_record_older_than_a_vote_peers_hold_refuses_to_start() -> None:
     guard = DoubleSignGuard(CHAIN, KEY.public_key, state(10, 0, SignKind.PREVOTE))
     guard.observe(signed_vote(KEY, 12, 1))
     with pytest.raises(ConfigError, match="double-sign guard"):
-        guard.check()
+        guard.check(committed_height=10)
+
+
+def test_votes_at_heights_already_committed_do_not_stop_a_node() -> None:
+    """E.g. a wiped node that synced past its old votes, was killed and restarted."""
+    guard = DoubleSignGuard(CHAIN, KEY.public_key, state(0, 0, SignKind.NONE))
+    guard.observe(signed_vote(KEY, 12, 1))
+    guard.check(committed_height=12)
+    with pytest.raises(ConfigError):
+        guard.check(committed_height=11)
 
 
 def test_an_up_to_date_record_starts() -> None:
     guard = DoubleSignGuard(CHAIN, KEY.public_key, state(12, 1, SignKind.PRECOMMIT))
     guard.observe(signed_vote(KEY, 12, 1))
     guard.observe(signed_vote(KEY, 12, 0, VoteType.PREVOTE))
-    guard.check()
+    guard.check(committed_height=11)
     assert guard.must_sync_past == 0
 
 
@@ -50,14 +59,14 @@ def test_a_forged_vote_from_a_lying_peer_is_ignored() -> None:
     guard = DoubleSignGuard(CHAIN, KEY.public_key, state(3, 0, SignKind.PRECOMMIT))
     guard.observe(signed_vote(PrivateKey.from_seed(b"\x02" * 32), 50, 0))
     guard.observe(b"\x00garbage")
-    guard.check()
+    guard.check(committed_height=3)
 
 
 def test_a_node_without_record_must_sync_past_its_last_seen_vote() -> None:
     guard = DoubleSignGuard(CHAIN, KEY.public_key, None)
     guard.observe(signed_vote(KEY, 7, 2))
     guard.observe(signed_vote(KEY, 5, 0))
-    guard.check()
+    guard.check(committed_height=0)
     assert guard.must_sync_past == 7
 
 
