@@ -39,6 +39,7 @@ log = get_logger("ledgr.ops")
 FORWARD_MAX_OPS = 512
 MAX_WAITED_OPS = 50000
 CHECK_BATCH = 256
+MAX_QUEUED_CHECKS = 10000
 _U32 = struct.Struct(">I")
 
 
@@ -103,6 +104,8 @@ class OperationDesk:
 
     async def _checked(self, envelope: bytes) -> LedgrError | None:
         """Full entry check in the check worker; concurrent submissions share one batch."""
+        if len(self._check_queue) >= MAX_QUEUED_CHECKS:
+            raise RateLimited("too many operations are waiting to be checked; retry later")
         future: asyncio.Future[LedgrError | None] = asyncio.get_running_loop().create_future()
         self._check_queue.append((envelope, future))
         if self._check_task is None or self._check_task.done():
