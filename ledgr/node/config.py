@@ -73,7 +73,7 @@ class MempoolConfig:
     max_ops: int = 20000
     max_bytes: int = 64 << 20
     max_op_bytes: int = 64 << 10
-    block_max_ops: int = 2000
+    block_max_ops: int = 500
     block_max_bytes: int = 4 << 20
     batch_wait_ms: int = 0
 
