@@ -45,7 +45,7 @@ from ledgr.consensus.events import (
 )
 from ledgr.consensus.messages import Commit
 from ledgr.crypto import PublicKey
-from ledgr.errors import LedgrError
+from ledgr.errors import LedgrError, StorageError
 from ledgr.node.chain import Chain
 from ledgr.node.clock import Clock
 from ledgr.node.config import NodeConfig
@@ -108,6 +108,8 @@ class ConsensusDriver:
                 continue
             try:
                 await self._step(item)
+            except StorageError:
+                raise  # the store cannot take the decided block: stop the node (a restart recovers)
             except LedgrError as exc:
                 log.warning("consensus_input_rejected", error=exc.detail, input=type(item).__name__)
 
@@ -177,7 +179,12 @@ class ConsensusDriver:
         if wait_s and len(self.mempool) < self.config.mempool.block_max_ops:
             await asyncio.sleep(wait_s)
         started = self.clock.monotonic_s()
-        built = await self.chain.build(request.height, request.time_ms, self.mempool)
+        try:
+            built = await self.chain.build(request.height, request.time_ms, self.mempool)
+        except Exception as exc:  # no proposal this round; the others time out and move on
+            log.error("block_build_failed", height=request.height, round=request.round,
+                      error=getattr(exc, "detail", None) or repr(exc))
+            return
         self.metrics.build_seconds.observe(self.clock.monotonic_s() - started)
         for op_hash, reason in built.rejected:
             self.mempool.reject(op_hash, reason)
@@ -188,7 +195,12 @@ class ConsensusDriver:
 
     async def _validate(self, request: ValidateBlock) -> None:
         started = self.clock.monotonic_s()
-        ok = await self.chain.validate(request.height, request.value_id, request.block, request.time_ms)
+        try:
+            ok = await self.chain.validate(request.height, request.value_id, request.block, request.time_ms)
+        except Exception as exc:  # cannot vouch for the block: vote nil (always safe)
+            log.error("block_validation_failed", height=request.height,
+                      error=getattr(exc, "detail", None) or repr(exc))
+            ok = False
         self.metrics.validate_seconds.observe(self.clock.monotonic_s() - started)
         self.offer(BlockValidated(request.height, request.value_id, ok), from_peer=False)
 

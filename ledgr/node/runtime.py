@@ -26,7 +26,7 @@ from ledgr.consensus.codec import decode_message
 from ledgr.consensus.events import received
 from ledgr.consensus.messages import Commit, Vote
 from ledgr.crypto import PublicKey
-from ledgr.errors import ConfigError, InvalidInput, LedgrError, NotFound, PeerError
+from ledgr.errors import ConfigError, InvalidInput, LedgrError, NotFound, PeerError, StorageError
 from ledgr.node import wire
 from ledgr.node.chain import Chain
 from ledgr.node.clock import Clock
@@ -117,7 +117,14 @@ class Node:
             driver_task = asyncio.create_task(self.driver.run())
             self._tasks.append(driver_task)
             log.info("consensus_started", height=self.chain.height + 1)
-            await self._sync_watch()
+            watcher = asyncio.create_task(self._sync_watch())
+            self._tasks.append(watcher)
+            await asyncio.wait([driver_task, watcher], return_when=asyncio.FIRST_COMPLETED)
+            if driver_task.done() and not driver_task.cancelled() and driver_task.exception() is not None:
+                error = driver_task.exception()
+                if isinstance(error, LedgrError):
+                    raise error
+                raise StorageError(f"consensus stopped: {error!r}")
         except LedgrError as exc:
             log.error("node_stopped", error=exc.detail)
             self.fatal = exc

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -127,42 +128,59 @@ def _ping() -> bool:
     return True
 
 
+class _Worker:
+    """One spawned worker process; replaced by a fresh one if it dies (e.g. killed by the OOM killer)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        self._pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init, initargs=(str(self._data_dir),))
+
+    async def run(self, fn: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, fn, *args)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new()
+            return await loop.run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 class LedgerWorkers:
     """Two spawned worker processes: one for blocks (build, execute), one for operation checks."""
 
     def __init__(self, data_dir: Path) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._blocks = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init,
-                                           initargs=(str(data_dir),))
-        self._checks = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init,
-                                           initargs=(str(data_dir),))
+        self._blocks = _Worker(data_dir)
+        self._checks = _Worker(data_dir)
 
     async def warm_up(self) -> None:
-        loop = asyncio.get_running_loop()
-        await asyncio.gather(loop.run_in_executor(self._blocks, _ping),
-                             loop.run_in_executor(self._checks, _ping))
+        await asyncio.gather(self._blocks.run(_ping), self._checks.run(_ping))
 
     async def build(self, chain_id: str, height: int, time_ms: int, prev_hash: bytes, proposer: bytes,
                     envelopes: list[bytes], max_ops: int | None) -> tuple[Block, BlockResult]:
-        loop = asyncio.get_running_loop()
-        block_bytes, result = await loop.run_in_executor(
-            self._blocks, _build, chain_id, height, time_ms, prev_hash, proposer, envelopes, max_ops)
+        block_bytes, result = await self._blocks.run(_build, chain_id, height, time_ms, prev_hash, proposer,
+                                                     envelopes, max_ops)
         return Block.decode(block_bytes), result
 
     async def execute(self, block_bytes: bytes) -> BlockResult:
-        loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self._blocks, _execute, block_bytes)
+        outcome = await self._blocks.run(_execute, block_bytes)
         if isinstance(outcome, tuple):
             raise rebuild_error(outcome)
-        return outcome
+        result: BlockResult = outcome
+        return result
 
     async def check(self, envelopes: list[bytes], height: int, time_ms: int,
                     full: bool) -> list[LedgrError | None]:
-        loop = asyncio.get_running_loop()
-        infos = await loop.run_in_executor(self._checks, _check, envelopes, height, time_ms, full)
+        infos = await self._checks.run(_check, envelopes, height, time_ms, full)
         return [None if info is None else rebuild_error(info) for info in infos]
 
     def close(self) -> None:
         """Stop both workers (a running job finishes first; queued ones are cancelled)."""
-        self._blocks.shutdown(wait=True, cancel_futures=True)
-        self._checks.shutdown(wait=True, cancel_futures=True)
+        self._blocks.close()
+        self._checks.close()

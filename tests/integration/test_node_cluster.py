@@ -218,6 +218,21 @@ async def test_sigkill_one_node_under_load_others_commit_and_it_catches_up(clust
     await _committed_everywhere(cluster, result, [0, 1, 2])
 
 
+def test_a_killed_ledger_worker_is_replaced_and_the_node_keeps_working(cluster: Cluster) -> None:
+    parent = cluster.nodes[0].pid
+    children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+    workers = [int(pid) for pid in children
+               if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+    assert len(workers) == 2, "a node runs two ledger worker processes"
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    for _ in range(3):
+        _did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
+        receipt = post_op(cluster.urls[0], envelope)
+        answer = get_json(f"{cluster.urls[0]}/v1/operations/{receipt['hash']}?wait=20")
+        assert answer["status"] == "committed", answer
+
+
 def test_two_of_three_down_writes_stop_reads_continue_and_resume_with_one_back(cluster: Cluster) -> None:
     chain_id = cluster.genesis.chain_id
     did, envelope = create_did(PrivateKey.generate(), chain_id, cluster.height(0))
