@@ -89,7 +89,7 @@ class Chain:
         self._tip: Tip = read_tip(store)
         self._sets: dict[int, ValidatorSet] = {}
         self._receipts = reads.ReceiptCache()
-        self.workers = LedgerWorkers(config.data_dir)
+        self.workers = LedgerWorkers(config.data_dir, store)
 
     @classmethod
     def open(cls, config: NodeConfig, me: bytes) -> Chain:
@@ -197,7 +197,7 @@ class Chain:
                 return True
             if height != self.height + 1:
                 return False
-            result = await self.workers.execute(block_bytes)
+            result = await self.workers.execute(block_bytes, len(block.operations))
         except LedgrError as exc:
             log.info("block_invalid", height=height, error=exc.detail)
             return False
@@ -212,7 +212,7 @@ class Chain:
         cached = self._results.get(decide.value_id)
         if cached is None:
             block = Block.decode(decide.block)
-            result = await self.workers.execute(decide.block)
+            result = await self.workers.execute(decide.block, len(block.operations))
             if result.app_root != block.header.app_root:
                 raise StorageError(f"decided block {decide.height} does not re-execute to its app_root")
         else:
@@ -228,7 +228,7 @@ class Chain:
         if height != self.height + 1:
             raise InvalidInput(f"synced block {height} does not follow the local tip {self.height}")
         verify_ledger_qc(qc, block.header, self.validator_set(height))
-        result = await self.workers.execute(block_bytes)
+        result = await self.workers.execute(block_bytes, len(block.operations))
         if result.app_root != block.header.app_root:
             raise InvalidInput(f"synced block {height} re-executes to another app_root")
         return await self._commit(block, result, qc, block_bytes, bridge.core_qc(qc), writer)

@@ -56,6 +56,8 @@ from ledgr.node.peers import KIND_CONSENSUS, PeerNetwork
 from ledgr.node.writer import DurableWriter
 
 MAX_INBOX = 20000
+# effects that must wait until the step's Persist is durable (messages leave; decisions are stored)
+_AFTER_PERSIST = (Broadcast, SendTo, Decide, ReportEvidence)
 
 log = get_logger("ledgr.driver")
 
@@ -125,16 +127,34 @@ class ConsensusDriver:
     # ---- stepping ----------------------------------------------------------------------------
 
     async def _step(self, item: Input) -> None:
+        """Perform one step's effects in order. A ``Persist`` is started on the writer thread and
+        awaited before the first message of the step is sent (and before the step ends), so the
+        rule "durable before sent" holds, while block building and validation — which send nothing
+        themselves — already run during the fsync."""
         effects: list[Effect] = self.core.step(item, self.clock.now_ms())
-        for effect in effects:
-            await self._perform(effect)
+        persisting: asyncio.Future[None] | None = None
+        try:
+            for effect in effects:
+                if isinstance(effect, Persist):
+                    if persisting is not None:
+                        await persisting
+                    persisting = asyncio.ensure_future(self._persist(effect.state))
+                    continue
+                if persisting is not None and isinstance(effect, _AFTER_PERSIST):
+                    await persisting
+                    persisting = None
+                await self._perform(effect)
+        finally:
+            if persisting is not None:
+                await persisting
+
+    async def _persist(self, state: bytes) -> None:
+        started = self.clock.monotonic_s()
+        await self.writer.run(self.chain.store.put_consensus_state, state)
+        self.metrics.persist_seconds.observe(self.clock.monotonic_s() - started)
 
     async def _perform(self, effect: Effect) -> None:
-        if isinstance(effect, Persist):
-            started = self.clock.monotonic_s()
-            await self.writer.run(self.chain.store.put_consensus_state, effect.state)
-            self.metrics.persist_seconds.observe(self.clock.monotonic_s() - started)
-        elif isinstance(effect, Broadcast):
+        if isinstance(effect, Broadcast):
             self.peers.broadcast(KIND_CONSENSUS, encode_message(effect.message))
         elif isinstance(effect, SendTo):
             self.peers.send(PublicKey(effect.peer).multikey, KIND_CONSENSUS, encode_message(effect.message))
