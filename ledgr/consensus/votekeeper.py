@@ -1,27 +1,51 @@
-"""Vote keeper of one height: first vote per (round, type, validator), tallies, and conflicts.
+"""Vote keeper of one height: votes by (round, type, value, validator), tallies and conflicts.
 
-Malachite's *vote keeper* layer. Only the first vote of a validator for a (round, type) counts;
-a different second one is equivocation and is returned as a conflict, as is a prevote that
-contradicts the same validator's earlier precommit (amnesia, see :mod:`ledgr.consensus.evidence`).
-Callers verify signatures and membership before adding.
+Malachite's *vote keeper* layer. A vote counts towards the value it names; a validator that
+equivocates counts towards each value it signed (at most :data:`MAX_VALUES_PER_VOTER` per round and
+type, which bounds memory). This is what the paper's "q ⟨PREVOTE, h, r, id(v)⟩" means with Byzantine
+senders, and it matters for liveness: if only the first vote of an equivocator counted, a node shown
+the "wrong" story first could never see the polka its peers saw and relay (CometBFT solves the same
+problem with peer "maj23" claims). Safety is unaffected: two quorums for different values in one round
+still overlap in ``2q−n ≥ f+1`` validators, so a correct one would have to equivocate.
+
+Conflicting pairs (equivocation, amnesia; see :mod:`ledgr.consensus.evidence`) are returned to the
+caller as evidence. Callers verify signatures and membership before adding.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-
 from ledgr.consensus.evidence import conflict_kind
 from ledgr.consensus.messages import Vote, VoteType
 
+MAX_VALUES_PER_VOTER = 4
 
-class RoundVotes:
-    __slots__ = ("participants", "precommit_tally", "precommits", "prevote_tally", "prevotes")
+
+class VoteTable:
+    """One round's votes of one type."""
+
+    __slots__ = ("by_value", "values_of")
 
     def __init__(self) -> None:
-        self.prevotes: dict[int, Vote] = {}
-        self.precommits: dict[int, Vote] = {}
-        self.prevote_tally: Counter[bytes | None] = Counter()
-        self.precommit_tally: Counter[bytes | None] = Counter()
+        self.by_value: dict[bytes | None, dict[int, Vote]] = {}
+        self.values_of: dict[int, int] = {}
+
+    def count(self, value_id: bytes | None) -> int:
+        votes = self.by_value.get(value_id)
+        return len(votes) if votes else 0
+
+    def voters(self) -> int:
+        return len(self.values_of)
+
+    def votes(self) -> list[Vote]:
+        return [v for votes in self.by_value.values() for v in votes.values()]
+
+
+class RoundVotes:
+    __slots__ = ("participants", "precommits", "prevotes")
+
+    def __init__(self) -> None:
+        self.prevotes = VoteTable()
+        self.precommits = VoteTable()
         self.participants: set[int] = set()
 
 
@@ -41,7 +65,7 @@ class VoteKeeper:
         return votes
 
     def add(self, vote: Vote) -> tuple[bool, list[Vote]]:
-        """Count ``vote`` if it is its validator's first for its round and type.
+        """Count ``vote`` towards its value unless it is known or over the per-voter cap.
 
         Returns ``(counted, conflicts)`` where ``conflicts`` are earlier votes of the same validator
         that together with ``vote`` prove misbehaviour.
@@ -52,12 +76,13 @@ class VoteKeeper:
         conflicts = [old for old in mine if conflict_kind(old, vote) is not None]
         votes = self.round(vote.round)
         table = votes.prevotes if vote.type is VoteType.PREVOTE else votes.precommits
-        if vote.validator in table:
+        same_value = table.by_value.setdefault(vote.value_id, {})
+        values = table.values_of.get(vote.validator, 0)
+        if vote.validator in same_value or values >= MAX_VALUES_PER_VOTER:
             return False, conflicts
+        same_value[vote.validator] = vote
+        table.values_of[vote.validator] = values + 1
         mine.append(vote)
-        table[vote.validator] = vote
-        tally = votes.prevote_tally if vote.type is VoteType.PREVOTE else votes.precommit_tally
-        tally[vote.value_id] += 1
         votes.participants.add(vote.validator)
         return True, conflicts
 
@@ -65,33 +90,42 @@ class VoteKeeper:
         """A proposal also shows its proposer is in ``round_`` (for the f+1 round skip)."""
         self.round(round_).participants.add(validator)
 
-    def prevotes_for(self, round_: int, value_id: bytes | None) -> int:
+    def _table(self, round_: int, vote_type: VoteType) -> VoteTable | None:
         votes = self._rounds.get(round_)
-        return votes.prevote_tally[value_id] if votes else 0
+        if votes is None:
+            return None
+        return votes.prevotes if vote_type is VoteType.PREVOTE else votes.precommits
+
+    def prevotes_for(self, round_: int, value_id: bytes | None) -> int:
+        table = self._table(round_, VoteType.PREVOTE)
+        return table.count(value_id) if table else 0
 
     def precommits_for(self, round_: int, value_id: bytes | None) -> int:
-        votes = self._rounds.get(round_)
-        return votes.precommit_tally[value_id] if votes else 0
+        table = self._table(round_, VoteType.PRECOMMIT)
+        return table.count(value_id) if table else 0
 
     def prevotes_total(self, round_: int) -> int:
-        votes = self._rounds.get(round_)
-        return len(votes.prevotes) if votes else 0
+        """Distinct validators that prevoted anything in ``round_`` (line 34)."""
+        table = self._table(round_, VoteType.PREVOTE)
+        return table.voters() if table else 0
 
     def precommits_total(self, round_: int) -> int:
-        votes = self._rounds.get(round_)
-        return len(votes.precommits) if votes else 0
+        """Distinct validators that precommitted anything in ``round_`` (line 47)."""
+        table = self._table(round_, VoteType.PRECOMMIT)
+        return table.voters() if table else 0
+
+    def _sorted(self, round_: int, vote_type: VoteType, value_id: bytes | None) -> list[Vote]:
+        table = self._table(round_, vote_type)
+        if table is None:
+            return []
+        return [v for _, v in sorted(table.by_value.get(value_id, {}).items())]
 
     def polka(self, round_: int, value_id: bytes | None) -> list[Vote]:
-        votes = self._rounds.get(round_)
-        if votes is None:
-            return []
-        return [v for _, v in sorted(votes.prevotes.items()) if v.value_id == value_id]
+        """The prevotes for ``value_id`` in ``round_``, by validator index."""
+        return self._sorted(round_, VoteType.PREVOTE, value_id)
 
     def precommits(self, round_: int, value_id: bytes | None) -> list[Vote]:
-        votes = self._rounds.get(round_)
-        if votes is None:
-            return []
-        return [v for _, v in sorted(votes.precommits.items()) if v.value_id == value_id]
+        return self._sorted(round_, VoteType.PRECOMMIT, value_id)
 
     def participants(self, round_: int) -> int:
         votes = self._rounds.get(round_)
@@ -102,11 +136,11 @@ class VoteKeeper:
 
     def decided_value(self, round_: int, quorum: int) -> bytes | None:
         """A non-nil value with ``quorum`` precommits in ``round_``, if any."""
-        votes = self._rounds.get(round_)
-        if votes is None:
+        table = self._table(round_, VoteType.PRECOMMIT)
+        if table is None:
             return None
-        for value_id, count in votes.precommit_tally.items():
-            if value_id is not None and count >= quorum:
+        for value_id, votes in table.by_value.items():
+            if value_id is not None and len(votes) >= quorum:
                 return value_id
         return None
 
@@ -114,4 +148,4 @@ class VoteKeeper:
         votes = self._rounds.get(round_)
         if votes is None:
             return []
-        return [*votes.prevotes.values(), *votes.precommits.values()]
+        return [*votes.prevotes.votes(), *votes.precommits.votes()]
