@@ -125,6 +125,9 @@ class Simulation:
         self.faults = {"partitions": 0, "crashes": 0, "wipes": 0, "persist_crashes": 0, "restarts": 0,
                        "amnesia": 0, "clock_jumps": 0}
         self.gst_ms = scenario.safety_ms
+        # A wiped validator may have signed at the height it re-syncs into, so it sits that height out
+        # (wiped_state): it counts as one more fault there, within the n−q validators that may be down.
+        self.wipe_budget = max(0, self.vs.crash_tolerance - len(scenario.byzantine))
         self.target_height: int | None = None
         self.done = False
         self.live = False
@@ -245,7 +248,7 @@ class Simulation:
         self.step(i, Start(node.chain.height + 1, self.vs, node.chain.tip_time_ms))
 
     def _crash(self, i: int, wipe: bool = False) -> None:
-        if wipe:
+        if wipe and self.faults["wipes"] < self.wipe_budget:
             self.nodes[i].wipe()
             self.faults["wipes"] += 1
         else:
