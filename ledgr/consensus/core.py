@@ -171,7 +171,7 @@ class Core(RoundMachine):
         if self._valid_value is not None:
             self._book.accept_own(self._valid_value, self._valid_block, self._valid_time_ms)
         for vote in self._polka:
-            self._keeper.add(vote)
+            self._keeper.add(vote, trusted=True)
         if saved.watermark[:2] == (self._height, self._round):
             self._own = list(saved.own_messages)
         for msg in self._own:
@@ -181,7 +181,7 @@ class Core(RoundMachine):
                 self._book.accept_own(msg.value_id, msg.block, msg.time_ms)
                 self._keeper.note_participant(msg.round, msg.proposer)
             else:
-                self._keeper.add(msg)
+                self._keeper.add(msg, trusted=True)
         self._rebroadcast()
         kind = {Step.PROPOSE: TimeoutKind.PROPOSE, Step.PREVOTE: TimeoutKind.PREVOTE,
                 Step.PRECOMMIT: TimeoutKind.PRECOMMIT}[self._step]

@@ -29,6 +29,7 @@ from ledgr.consensus.votekeeper import VoteKeeper
 from ledgr.errors import InvariantViolation
 
 _MAX_RULE_PASSES = 64
+_MAX_POLKA_VOTES = 255
 
 
 class RoundMachine:
@@ -64,7 +65,7 @@ class RoundMachine:
         self._proposals: dict[int, Proposal] = {}
         self._received_ms: dict[int, int] = {}
         self._book = BlockBook()
-        self._keeper = VoteKeeper()
+        self._keeper = VoteKeeper(self._vs.q if self._vs is not None else None)
         self._prevote_timer: set[int] = set()
         self._precommit_timer: set[int] = set()
         self._locked_rounds_done: set[int] = set()
@@ -130,7 +131,7 @@ class RoundMachine:
             return
         vote = Vote(vote_type, self._height, self._round, value_id, valid_round, index)
         vote = vote.signed(self._signer.sign_vote(self.config.chain_id, vote))
-        self._keeper.add(vote)
+        self._keeper.add(vote, trusted=True)
         self._signed(kind, vote)
 
     def _prevote(self, value_id: bytes | None, valid_round: int) -> None:
@@ -174,8 +175,13 @@ class RoundMachine:
         proposal = self._proposals.get(self._round)
         if proposal is not None:
             candidates.append(proposal)
-        candidates.extend(self._keeper.round_votes(self._round))
+        round_votes = self._keeper.round_votes(self._round)
+        candidates.extend(round_votes)
         candidates.extend(self._polka)
+        claims = {(v.valid_round, v.value_id) for v in round_votes if v.valid_round >= 0 and v.value_id}
+        for claimed_round, value_id in sorted(claims):
+            if value_id is not None:
+                candidates.extend(self._keeper.justified_polka(claimed_round, value_id))
         for msg in candidates:
             if id(msg) not in seen:
                 seen.add(id(msg))
@@ -229,8 +235,12 @@ class RoundMachine:
             ok = verdict and self._lock_allows(value_id, vr)
         else:
             return False
-        relied = max(vr, self._locked_round if self._locked_value == value_id else NIL_ROUND)
+        relied = max(vr, self._locked_round if self._locked_value == value_id else NIL_ROUND,
+                     self._valid_round if self._valid_value == value_id else NIL_ROUND)
         self._prevote(value_id if ok else None, relied)
+        if ok and relied >= 0:
+            for vote in self._keeper.justified_polka(relied, value_id):  # peers count our claim with it
+                self._out.append(Broadcast(vote))
         return True
 
     def _line_36(self) -> bool:
@@ -246,7 +256,7 @@ class RoundMachine:
             self._precommit(proposal.value_id)
         self._valid_round, self._valid_value = self._round, proposal.value_id
         self._valid_block, self._valid_time_ms = proposal.block, proposal.time_ms
-        self._polka = self._keeper.polka(self._round, proposal.value_id)
+        self._polka = self._keeper.justified_polka(self._round, proposal.value_id)[:_MAX_POLKA_VOTES]
         self._dirty = True
         return True
 

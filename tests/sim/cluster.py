@@ -219,8 +219,13 @@ class Simulation:
                 self._crash(i, wipe)
                 self.push(down_for, i, "restart")
         elif kind == "restart":
-            if not self.nodes[i].up and not self.nodes[i].silenced:
-                self._boot(i)
+            node = self.nodes[i]
+            if node.up or node.silenced:
+                return
+            if node.wiped and self._best_up_height() < node.former_height:
+                self.push(500, i, "restart")  # a wiped node first waits for a peer at its old height
+                return
+            self._boot(i)
         elif kind == "submit":
             self._submit(i)
         elif kind == "clock":
@@ -254,6 +259,9 @@ class Simulation:
         else:
             self.nodes[i].crash()
         self.faults["crashes"] += 1
+
+    def _best_up_height(self) -> int:
+        return max((n.chain.height for n in self.nodes if n.up and n.index in self.correct), default=-1)
 
     def _resync_from_best(self, i: int) -> None:
         best = max((n for n in self.nodes if n.up and n.index in self.correct), key=lambda n: n.chain.height,
@@ -467,7 +475,7 @@ class Simulation:
                 node.silenced = True
                 node.crash()
             elif not node.up:
-                self._boot(i)
+                self.push(0, i, "restart")
         pending = [op for op in self.ops if not any(op in n.chain.ops for n in self.nodes)]
         for node in self.nodes:
             if node.up:

@@ -20,6 +20,7 @@ class SimNode:
         self.chain = Chain()
         self.mempool: dict[bytes, None] = {}
         self.wiped = False
+        self.former_height = 0
         self.silenced = False
         self.persists = 0
 
@@ -36,6 +37,7 @@ class SimNode:
         self.mempool.clear()
 
     def wipe(self) -> None:
+        self.former_height = self.chain.height
         self.crash()
         self.disk = None
         self.chain = Chain()

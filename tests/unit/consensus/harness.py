@@ -118,7 +118,7 @@ class Harness:
 
     def my_vote(self, vote_type: VoteType) -> Vote | None:
         votes = [v for v in self.sent_votes() if v.type is vote_type]
-        return votes[-1] if votes else None
+        return max(votes, key=lambda v: v.round) if votes else None
 
     def decisions(self) -> list[Decide]:
         return [e for e in self.log if isinstance(e, Decide)]
