@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crypto", choices=("real", "fake"), default="real",
                         help="real Ed25519 (default) or the simulator's fake signer")
     parser.add_argument("--crash-points", action="store_true")
+    parser.add_argument("--safety-ms", type=int, default=None,
+                        help="simulated ms of the fault phase per seed (default 6000; longer for soaks)")
     parser.add_argument("--verbose", action="store_true", help="one line per seed")
     args = parser.parse_args(argv)
     try:
@@ -40,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         n = nodes_for(seed, sizes)
         rerun = (f"python -m tests.sim --nodes {n} --seeds 1 --seed-start {seed}"
                  + (f" --mutant {args.mutant}" if args.mutant else "")
-                 + ("" if real else " --crypto fake") + (" --crash-points" if args.crash_points else ""))
+                 + ("" if real else " --crypto fake") + (" --crash-points" if args.crash_points else "")
+                 + (f" --safety-ms {args.safety_ms}" if args.safety_ms else ""))
         if args.crash_points:
             bad = []
             for plan, result in crash_point_sweep(seed, n, real_crypto=real, mutant=args.mutant):
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             elif args.verbose:
                 print(f"ok seed {seed} n={n}")
             continue
-        result = run_seed(seed, n, real_crypto=real, mutant=args.mutant)
+        result = run_seed(seed, n, real_crypto=real, mutant=args.mutant, safety_ms=args.safety_ms)
         heights += result.heights
         decisions += result.decisions
         for key, value in result.faults.items():
