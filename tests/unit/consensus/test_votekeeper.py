@@ -28,19 +28,41 @@ def votes(draw: st.DrawFn) -> Vote:
 class Reference:
     """Plain lists and loops: what the keeper must compute."""
 
-    def __init__(self) -> None:
+    def __init__(self, quorum: int | None = None) -> None:
         self.accepted: list[Vote] = []
+        self.waiting: list[Vote] = []
+        self.quorum = quorum
 
-    def add(self, vote: Vote) -> tuple[bool, list[Vote]]:
-        if vote in self.accepted:
-            return False, []
-        conflicts = [old for old in self.accepted if old.validator == vote.validator and _conflict(old, vote)]
+    def _waits(self, vote: Vote) -> bool:
+        return (self.quorum is not None and vote.type is VoteType.PREVOTE and vote.value_id is not None
+                and vote.valid_round >= 0
+                and self.count(vote.valid_round, VoteType.PREVOTE, vote.value_id) < self.quorum)
+
+    def _accept(self, vote: Vote) -> bool:
         same_slot = [v for v in self.accepted
                      if (v.validator, v.round, v.type) == (vote.validator, vote.round, vote.type)]
         if any(v.value_id == vote.value_id for v in same_slot) or len(same_slot) >= MAX_VALUES_PER_VOTER:
-            return False, conflicts
+            return False
         self.accepted.append(vote)
-        return True, conflicts
+        return True
+
+    def add(self, vote: Vote) -> tuple[bool, list[Vote]]:
+        if vote in self.accepted or vote in self.waiting:
+            return False, []
+        conflicts = [old for old in self.accepted + self.waiting
+                     if old.validator == vote.validator and _conflict(old, vote)]
+        if self._waits(vote):
+            self.waiting.append(vote)
+            return False, conflicts
+        counted = self._accept(vote)
+        again = counted
+        while again:
+            again = False
+            for waiting in list(self.waiting):
+                if not self._waits(waiting):
+                    self.waiting.remove(waiting)
+                    again = self._accept(waiting) or again
+        return counted, conflicts
 
     def count(self, round_: int, vote_type: VoteType, value: bytes | None) -> int:
         return len({v.validator for v in self.accepted
@@ -62,14 +84,15 @@ def _conflict(a: Vote, b: Vote) -> bool:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(votes(), max_size=60))
-def test_keeper_matches_the_reference(stream: list[Vote]) -> None:
-    keeper, reference = VoteKeeper(), Reference()
+@given(st.lists(votes(), max_size=60), st.sampled_from([None, 2, 3]))
+def test_keeper_matches_the_reference(stream: list[Vote], quorum: int | None) -> None:
+    keeper, reference = VoteKeeper(quorum), Reference(quorum)
     for vote in stream:
         got_counted, got_conflicts = keeper.add(vote)
         want_counted, want_conflicts = reference.add(vote)
         assert got_counted == want_counted
         assert sorted(map(repr, got_conflicts)) == sorted(map(repr, want_conflicts))
+        assert sorted(map(repr, keeper.waiting())) == sorted(map(repr, reference.waiting))
     for round_ in range(4):
         for value in VALUES:
             assert keeper.prevotes_for(round_, value) == reference.count(round_, VoteType.PREVOTE, value)
