@@ -36,10 +36,11 @@ from ledgr.ledger.certified import prove_key, verify_certified_read
 from ledgr.ledger.execute import execute_block
 from ledgr.ledger.formats import Block, QuorumCertificate, verify_qc
 from ledgr.ledger.genesis import genesis_writes
-from ledgr.ledger.records import ValidatorRecord, decode
+from ledgr.ledger.queries import validator_set_for_height
 from ledgr.ledger.smt import verify_proof
-from ledgr.ledger.state import VALIDATORS_KEY, MemoryState, did_head_key
+from ledgr.ledger.state import MemoryState, did_head_key
 from ledgr.store import Store
+from ledgr.store.env import DB_NAMES
 from ledgr.store.reads import latest_block
 from tests.unit.store.workload import DidWorkload
 
@@ -67,10 +68,7 @@ def bench_apply(tmp: Path, ops: int, blocks: int) -> tuple[float, float]:
         started = time.perf_counter()
         for block, qc in chain:
             with store.snapshot() as view:
-                raw = view.get(VALIDATORS_KEY)
-                assert raw is not None
-                validators = ValidatorRecord.from_json(decode(raw)).set_for_height(block.height)
-                verify_qc(qc, block.header, validators)
+                verify_qc(qc, block.header, validator_set_for_height(view, block.height))
                 result = execute_block(view, block)
             assert result.app_root == block.header.app_root and result.all_accepted
             store.commit_block(block, qc, result)
@@ -148,11 +146,13 @@ def bench_size(tmp: Path, dids: int) -> dict[str, float]:
         with store.snapshot() as view:
             entries = view.count(b"state")
             nodes = view.count(b"smt")
+            by_db = {name.decode(): view.db_bytes(name) for name in DB_NAMES}
         (tmp / "size-compact").mkdir()
         store.copy_to(tmp / "size-compact")
     compact = (tmp / "size-compact" / "data.mdb").stat().st_size
     return {"dids": dids, "used_bytes": used, "compact_bytes": compact, "state_entries": entries,
-            "smt_nodes": nodes, "seconds": time.perf_counter() - started}
+            "smt_nodes": nodes, "seconds": time.perf_counter() - started,
+            **{f"db:{name}": size for name, size in by_db.items() if size}}
 
 
 def main() -> None:
@@ -160,33 +160,43 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke check)")
     parser.add_argument("--size-dids", type=int, default=None, help="DIDs for the size figure (default 100k)")
+    parser.add_argument("--only", choices=("apply", "proofs", "size"), default=None, help="run one part")
     args = parser.parse_args()
     quick = args.quick
     size_dids = args.size_dids or (5_000 if quick else 100_000)
+    parts = {args.only} if args.only else {"apply", "proofs", "size"}
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {when}")
     with tempfile.TemporaryDirectory(prefix="ledgr-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        bare = bench_bare_loop(tmp, 2_000 if quick else 10_000)
-        print(f"bare loop (Ed25519 verify + LMDB put, durable commit per 100): {bare:,.0f} ops/s")
-        for ops, blocks in ((100, 5 if quick else 40), (1000, 2 if quick else 6)):
-            rate, per_block = bench_apply(tmp, ops, blocks)
-            print(f"applied, blocks of {ops:>5} ({blocks} blocks, QC + execute + SMT + durable commit): "
-                  f"{rate:,.0f} ops/s  ({per_block:.1f} ms/block)")
-        proofs = bench_proofs(tmp, 2_000 if quick else 20_000, 2_000 if quick else 20_000)
-        print(f"SMT proof generation: {proofs['prove_per_s']:,.0f}/s  (mean depth {proofs['depth']:.1f}, "
-              f"{proofs['proof_bytes']:.0f} B)")
-        print(f"SMT proof verification: {proofs['verify_per_s']:,.0f}/s")
-        print(f"certified read verification (QC + proof): {proofs['certified_per_s']:,.0f}/s")
-        size = bench_size(tmp, size_dids)
-        per_million = 1_000_000 / size["dids"]
-        print(f"state size after {size['dids']:,.0f} did.create: {size['used_bytes'] / 2**20:,.1f} MiB used, "
-              f"{size['compact_bytes'] / 2**20:,.1f} MiB compacted ({size['state_entries']:,.0f} state "
-              f"entries, {size['smt_nodes']:,.0f} SMT nodes; {size['seconds']:.0f} s)")
-        print(f"  -> per million DIDs (linear extrapolation from {size['dids']:,.0f}): "
-              f"{size['used_bytes'] * per_million / 2**30:,.2f} GiB used, "
-              f"{size['compact_bytes'] * per_million / 2**30:,.2f} GiB compacted")
-    print("command: python -m bench.ledger" + (" --quick" if quick else ""))
+        if "apply" in parts:
+            bare = bench_bare_loop(tmp, 2_000 if quick else 10_000)
+            print(f"bare loop (Ed25519 verify + LMDB put, durable commit per 100): {bare:,.0f} ops/s")
+            for ops, blocks in ((100, 5 if quick else 40), (1000, 2 if quick else 6)):
+                rate, per_block = bench_apply(tmp, ops, blocks)
+                print(f"applied, blocks of {ops:>5} ({blocks} blocks, QC + execute + SMT + durable commit): "
+                      f"{rate:,.0f} ops/s  ({per_block:.1f} ms/block)")
+        if "proofs" in parts:
+            proofs = bench_proofs(tmp, 2_000 if quick else 20_000, 2_000 if quick else 20_000)
+            print(f"SMT proof generation: {proofs['prove_per_s']:,.0f}/s  (mean depth {proofs['depth']:.1f}, "
+                  f"{proofs['proof_bytes']:.0f} B)")
+            print(f"SMT proof verification: {proofs['verify_per_s']:,.0f}/s")
+            print(f"certified read verification (QC + proof): {proofs['certified_per_s']:,.0f}/s")
+        if "size" in parts:
+            size = bench_size(tmp, size_dids)
+            per_million = 1_000_000 / size["dids"]
+            print(f"state size after {size['dids']:,.0f} did.create: {size['used_bytes'] / 2**20:,.1f} MiB "
+                  f"used, {size['compact_bytes'] / 2**20:,.1f} MiB compacted ({size['state_entries']:,.0f} "
+                  f"state entries, {size['smt_nodes']:,.0f} SMT nodes; {size['seconds']:.0f} s)")
+            parts_mib = ", ".join(f"{key[3:]} {value / 2**20:,.0f} MiB" for key, value in size.items()
+                                  if key.startswith("db:"))
+            print(f"  pages per database: {parts_mib}")
+            how = ("measured" if size["dids"] == 1_000_000
+                   else f"linear extrapolation from {size['dids']:,.0f}")
+            print(f"  -> per million DIDs ({how}): {size['used_bytes'] * per_million / 2**30:,.2f} GiB used, "
+                  f"{size['compact_bytes'] * per_million / 2**30:,.2f} GiB compacted")
+    flags = " ".join(arg for arg in sys.argv[1:])
+    print(f"command: python -m bench.ledger {flags}".rstrip())
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ without publishing exactly the document it was derived from, signed by a key ins
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ledgr.crypto import canonicalize, sha256
@@ -78,6 +79,7 @@ def check_ledgr_did(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=65536)
 def _valid_scid(scid: str) -> bool:
     if not _SCID_RE.match(scid):
         return False

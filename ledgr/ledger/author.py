@@ -69,9 +69,12 @@ def resource_create(did: str, resource_id: str, *, name: str, media_type: str, c
 
 
 def validators_update(validator_set: ValidatorSet, approvals: list[dict[str, str]], *, prev: bytes,
-                      admin_key: PrivateKey, chain_id: str, valid_until_height: int) -> bytes:
-    """Submit a new validator set with approvals from ``rules_validators.approve``."""
-    body = {"validator_set": validator_set.to_json(), "approvals": approvals}
+                      admin_key: PrivateKey, chain_id: str, valid_until_height: int,
+                      force: bool = False) -> bytes:
+    """Submit a new validator set with approvals from ``rules_validators.approve`` (same ``force``)."""
+    body: dict[str, Any] = {"validator_set": validator_set.to_json(), "approvals": approvals}
+    if force:
+        body["force"] = True
     return sign_operation("validators.update", VALIDATORS_TARGET, body, prev=prev, chain_id=chain_id,
                           valid_until_height=valid_until_height,
                           verification_method=did_key_verification_method(admin_key.public_key),

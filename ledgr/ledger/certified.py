@@ -15,8 +15,9 @@ from ledgr.crypto import sha256
 from ledgr.errors import InvalidInput, VerificationFailed
 from ledgr.ledger.formats import Block, Header, QuorumCertificate, operation_hash, verify_qc
 from ledgr.ledger.merkle import inclusion_proof, verify_inclusion
+from ledgr.ledger.records import ValidatorRecord, decode
 from ledgr.ledger.smt import SmtProof, prove, verify_proof
-from ledgr.ledger.state import StateReader, is_meta_key, read_tip
+from ledgr.ledger.state import VALIDATORS_KEY, StateReader, is_meta_key, read_tip
 from ledgr.ledger.validators import ValidatorSet
 
 DEFAULT_CLOCK_SKEW_MS = 60_000
@@ -75,3 +76,16 @@ def verify_operation_included(envelope: bytes, index: int, tree_size: int, proof
     """
     if not verify_inclusion(operation_hash(envelope), index, tree_size, proof, header.tx_root):
         raise VerificationFailed("the operation is not in this block's tx_root", check="tx-inclusion")
+
+
+def validator_record_from_read(read: CertifiedRead) -> ValidatorRecord:
+    """The validator record a certified read of the ``validators`` key proves.
+
+    How a verifier follows membership changes (consensus.md §3 item 4): holding the set that signs
+    height h, it asks any node for a certified read of ``validators`` at a height its set still signs;
+    the record names the pending set and its activation height, which it then trusts for later
+    headers. Changes are rare, so the chain of such reads is short.
+    """
+    if read.key != VALIDATORS_KEY or read.value is None:
+        raise VerificationFailed("not a certified read of the validator record", check="validators")
+    return ValidatorRecord.from_json(decode(read.value))

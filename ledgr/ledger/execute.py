@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledgr.crypto import sha256
-from ledgr.errors import LedgrError, OperationRejected, VerificationFailed
+from ledgr.errors import InvariantViolation, LedgrError, OperationRejected, VerificationFailed
 from ledgr.ledger.context import ExecContext
 from ledgr.ledger.formats import Block, Header, tx_root
+from ledgr.ledger.limits import MAX_STATE_KEY_BYTES
 from ledgr.ledger.operations import Operation, decode_operation
 from ledgr.ledger.queries import read_chain_record, read_validator_record
 from ledgr.ledger.records import ChainRecord, ValidatorRecord, encode
@@ -109,13 +110,16 @@ def apply_operation(state: Overlay, envelope: bytes, ctx: ExecContext) -> Operat
     return op
 
 
-def _run(reader: StateReader, chain: ChainRecord, height: int, time_ms: int,
+def _run(reader: StateReader, chain: ChainRecord, height: int, time_ms: int, proposer: bytes,
          operations: tuple[bytes, ...] | list[bytes], limit: int | None) -> _Outcome:
     """Apply operations in order. ``limit`` None: keep every receipt (a received block);
     otherwise skip rejected candidates and stop after ``limit`` accepted ones (building a block)."""
     state = Overlay(reader)
     validators = read_validator_record(state)
-    validators_hash = validators.set_for_height(height).hash()
+    signing_set = validators.set_for_height(height)
+    if all(v.node_key.raw != proposer for v in signing_set.validators):
+        raise VerificationFailed("the proposer is not a validator of this height", check="proposer")
+    validators_hash = signing_set.hash()
     if validators.pending is not None and validators.activates_at is not None \
             and height >= validators.activates_at:
         validators = ValidatorRecord(active=validators.pending, pending=None, activates_at=None,
@@ -145,6 +149,8 @@ def _run(reader: StateReader, chain: ChainRecord, height: int, time_ms: int,
 
 def _fold(reader: StateReader, tip: Tip,
           writes: dict[bytes, bytes | None]) -> tuple[bytes, dict[bytes, bytes]]:
+    if any(len(k) > MAX_STATE_KEY_BYTES for k in writes):
+        raise InvariantViolation("a state key exceeds 511 bytes (long ids must be hashed)")
     updates = {sha256(k): None if v is None else sha256(v)
                for k, v in writes.items() if not is_meta_key(k)}
     return apply_updates(reader.get_node, tip.app_root, updates)
@@ -180,7 +186,8 @@ def execute_block(reader: StateReader, block: Block) -> BlockResult:
     root_of_ops = block.computed_tx_root()
     if root_of_ops != header.tx_root:
         raise VerificationFailed("tx_root does not match the block's operations", check="tx-root")
-    outcome = _run(reader, chain, header.height, header.time_ms, block.operations, limit=None)
+    outcome = _run(reader, chain, header.height, header.time_ms, header.proposer, block.operations,
+                   limit=None)
     if (outcome.validators_hash, outcome.next_validators_hash) != (header.validators_hash,
                                                                    header.next_validators_hash):
         raise VerificationFailed("header validator hashes do not match the ledger's validator set",
@@ -208,7 +215,7 @@ def build_block(reader: StateReader, *, chain_id: str, height: int, time_ms: int
     limit = int(chain.params["max_block_ops"])
     if max_ops is not None:
         limit = min(limit, max_ops)
-    outcome = _run(reader, chain, height, time_ms, operations, limit=limit)
+    outcome = _run(reader, chain, height, time_ms, proposer, operations, limit=limit)
     accepted = outcome.accepted
     app_root, nodes = _fold(reader, tip, outcome.writes)
     root_of_ops = tx_root(accepted)

@@ -5,6 +5,9 @@ DID reads go through :class:`ledgr.ledger.records.LedgerDidReader` and the resol
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ledgr.errors import InvalidInput
 from ledgr.ledger.records import ChainRecord, StatusListRecord, ValidatorRecord, decode
 from ledgr.ledger.state import CHAIN_KEY, VALIDATORS_KEY, StateReader, read_tip, status_list_key
@@ -42,3 +45,18 @@ def read_status_list(reader: StateReader, list_id: str) -> StatusListRecord | No
     """The current status list (with its issuer-signed credential), or None."""
     raw = reader.get(status_list_key(list_id))
     return None if raw is None else StatusListRecord.from_json(decode(raw))
+
+
+def status_list_fetcher(reader: StateReader) -> Callable[[str], dict[str, Any]]:
+    """A ``list id -> status list credential`` function for ``ledgr.vc.verify(status_list_fetcher=...)``.
+
+    Every node serves every list from its own ledger (architecture.md §5). Raises LookupError for
+    an unknown list (``ledgr.vc`` reports it as STATUS_RETRIEVAL_ERROR).
+    """
+    def fetch(list_id: str) -> dict[str, Any]:
+        record = read_status_list(reader, list_id)
+        if record is None:
+            raise LookupError(f"status list {list_id} is not on this ledger")
+        return record.credential
+
+    return fetch

@@ -29,6 +29,7 @@ from ledgr.ledger.authorize import (
     authorize_controller,
     load_head,
     load_live_did,
+    remember_document,
 )
 from ledgr.ledger.context import ExecContext, reject, require_members, sized_json
 from ledgr.ledger.operations import Operation
@@ -70,6 +71,8 @@ def apply_did_create(state: Overlay, op: Operation, ctx: ExecContext) -> None:
         raise reject("the placeholder DID may appear in values only, not in member names",
                      "invalid-document")
     document_jcs = substitute_canonical(template_jcs, did)
+    if len(document_jcs) > limits.MAX_DOCUMENT_BYTES:
+        raise reject(f"DID document exceeds {limits.MAX_DOCUMENT_BYTES} bytes", "size-limit")
     document = _parse(json.loads(document_jcs), did)
     if load_head(state, did) is not None:
         raise reject(f"{did} already exists", "did-exists")
@@ -83,6 +86,7 @@ def apply_did_create(state: Overlay, op: Operation, ctx: ExecContext) -> None:
     head = DidHead(did=did, seq=1, version_hash=version_hash, created_ms=ctx.time_ms,
                    updated_ms=ctx.time_ms, deactivated=False, compromised=())
     _write(state, head, document_jcs)
+    remember_document(did, version_hash, document)
 
 
 def _compromised(value: Any, head: DidHead, ctx: ExecContext) -> tuple[CompromisedKey, ...]:
@@ -124,7 +128,7 @@ def _live_subject(state: Overlay, op: Operation) -> tuple[DidState, DidHead]:
 
 
 def _next(state: Overlay, op: Operation, ctx: ExecContext, subject: tuple[DidState, DidHead],
-          document_jcs: bytes, compromised: tuple[CompromisedKey, ...], deactivated: bool) -> None:
+          document_jcs: bytes, compromised: tuple[CompromisedKey, ...], parsed: DidDocument | None) -> None:
     current, head = subject
     authorize_controller(state, op, current)
     signer_vm = current.document.methods.get(op.verification_method)
@@ -134,8 +138,10 @@ def _next(state: Overlay, op: Operation, ctx: ExecContext, subject: tuple[DidSta
     seq = head.seq + 1
     version_hash = op.hash.hex()
     new_head = DidHead(did=head.did, seq=seq, version_hash=version_hash, created_ms=head.created_ms,
-                       updated_ms=ctx.time_ms, deactivated=deactivated, compromised=compromised)
+                       updated_ms=ctx.time_ms, deactivated=parsed is None, compromised=compromised)
     _write(state, new_head, document_jcs)
+    if parsed is not None:
+        remember_document(head.did, version_hash, parsed)
 
 
 def apply_did_update(state: Overlay, op: Operation, ctx: ExecContext) -> None:
@@ -148,7 +154,7 @@ def apply_did_update(state: Overlay, op: Operation, ctx: ExecContext) -> None:
     for method in document.methods.values():
         if method.multikey in banned:
             raise reject(f"{method.id} uses a key declared compromised", "compromised-key")
-    _next(state, op, ctx, subject, document_jcs, compromised, deactivated=False)
+    _next(state, op, ctx, subject, document_jcs, compromised, parsed=document)
 
 
 def apply_did_deactivate(state: Overlay, op: Operation, ctx: ExecContext) -> None:
@@ -156,4 +162,4 @@ def apply_did_deactivate(state: Overlay, op: Operation, ctx: ExecContext) -> Non
     subject = _live_subject(state, op)
     compromised = _compromised(op.body.get("compromisedKeys", []), subject[1], ctx)
     final = canonicalize({"@context": DID_CONTEXTS[0], "id": subject[0].document.id})
-    _next(state, op, ctx, subject, final, compromised, deactivated=True)
+    _next(state, op, ctx, subject, final, compromised, parsed=None)

@@ -3,7 +3,8 @@
 It catches what a crash, a bad restore or a hand-edited data directory can leave behind, before the
 node signs anything with it: a store from a newer/older schema, a tip record that does not match the
 last stored block and QC, a tip block whose hash, height or ``app_root`` disagrees with the tip record,
-a QC that certifies some other block, or a missing SMT root. It does not re-verify signatures or
+a QC that certifies some other block, a state whose own tip record (written by execution in the same
+transaction) names another block, or a missing SMT root. It does not re-verify signatures or
 re-execute history; that is :func:`ledgr.store.verify.verify_ledger` (``ledgr ledger verify``).
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 from ledgr.errors import IntegrityError, LedgrError, StorageError
 from ledgr.ledger.formats import Block, QuorumCertificate
 from ledgr.ledger.smt import EMPTY
+from ledgr.ledger.state import TIP_KEY
+from ledgr.ledger.state import Tip as LedgerTip
 from ledgr.store.env import BLOCK_HASHES, BLOCKS, QCS
 from ledgr.store.view import StoreView
 
@@ -81,3 +84,12 @@ def _check_tip_block(view: StoreView, height: int, block_hash: bytes, app_root: 
         raise IntegrityError(f"the QC stored at height {height} certifies a different block")
     if view.height_of_block(block_hash) != height:
         raise IntegrityError(f"the block-hash index does not map the tip block to height {height}")
+    raw_state_tip = view.get(TIP_KEY)
+    try:
+        state_tip = None if raw_state_tip is None else LedgerTip.decode(raw_state_tip)
+    except LedgrError as exc:
+        raise IntegrityError(f"the ledger's tip record in state is unreadable: {exc.detail}") from exc
+    if state_tip is None or (state_tip.height, state_tip.block_hash, state_tip.app_root) != (
+            height, block_hash, app_root):
+        raise IntegrityError(f"the state's tip record does not describe block {height}: state and blocks "
+                             "disagree")

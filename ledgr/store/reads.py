@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledgr.errors import IntegrityError, LedgrError, NotFound
-from ledgr.ledger.certified import prove_key
+from ledgr.ledger.certified import operation_proof, prove_key
 from ledgr.ledger.formats import Block, QuorumCertificate
 from ledgr.ledger.smt import SmtProof
 from ledgr.store.view import OpLocation, StoreView
@@ -38,10 +38,13 @@ class ServedRead:
 
 @dataclass(frozen=True)
 class CommittedOperation:
+    """A committed operation with its block, QC and RFC 6962 inclusion proof under ``tx_root``."""
+
     location: OpLocation
     envelope: bytes
     block: Block
     qc: QuorumCertificate
+    tx_proof: list[bytes]
 
 
 def load_block(view: StoreView, height: int) -> CommittedBlock | None:
@@ -84,4 +87,5 @@ def find_operation(view: StoreView, op_hash: bytes) -> CommittedOperation | None
     found = load_block(view, location.height)
     if found is None or location.index >= len(found.block.operations):
         raise IntegrityError(f"the operation index points at a missing block entry {location}")
-    return CommittedOperation(location, found.block.operations[location.index], found.block, found.qc)
+    return CommittedOperation(location, found.block.operations[location.index], found.block, found.qc,
+                              operation_proof(found.block, location.index))

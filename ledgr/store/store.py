@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import lmdb
 
@@ -27,6 +26,8 @@ from ledgr.errors import IntegrityError, InvariantViolation, StorageError
 from ledgr.ledger.formats import Block, QuorumCertificate
 from ledgr.ledger.genesis import Genesis, genesis_writes
 from ledgr.store import keys
+from ledgr.store.batch import BlockCommit, ExecutionResult, batch_bytes, batch_from_block
+from ledgr.store.dirlock import DirectoryLock
 from ledgr.store.env import (
     BLOCK_HASHES,
     BLOCKS,
@@ -40,6 +41,7 @@ from ledgr.store.env import (
     ResizeGate,
     StoreSettings,
     grow_map,
+    needs_room,
     open_databases,
     open_environment,
 )
@@ -56,60 +58,9 @@ from ledgr.store.view import (
 
 SCHEMA_VERSION = 1
 CONSENSUS_STATE_KEY = b"state"
-HASH_BYTES = 32
+HASH_BYTES = 32  # genesis hash and app_root
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class BlockCommit:
-    """Everything one block commits, already encoded: the store's byte-level unit of work."""
-
-    height: int
-    prev_hash: bytes
-    block_hash: bytes
-    app_root: bytes
-    block_bytes: bytes
-    qc_bytes: bytes
-    state_writes: Mapping[bytes, bytes | None]  # None deletes the key
-    smt_nodes: Mapping[bytes, bytes]  # node hash -> node bytes
-    op_index: Sequence[tuple[bytes, int]] = field(default_factory=tuple)  # (op hash, index in block)
-
-    def __post_init__(self) -> None:
-        for name in ("prev_hash", "block_hash", "app_root"):
-            if len(getattr(self, name)) != HASH_BYTES:
-                raise InvariantViolation(f"BlockCommit.{name} must be {HASH_BYTES} bytes")
-        if self.height < 1:
-            raise InvariantViolation("blocks start at height 1; height 0 is genesis")
-
-
-class Receipt(Protocol):
-    """What the store needs from ledger-core's ``OperationReceipt``."""
-
-    @property
-    def hash(self) -> bytes: ...
-
-    @property
-    def index(self) -> int: ...
-
-    @property
-    def accepted(self) -> bool: ...
-
-
-class ExecutionResult(Protocol):
-    """What the store needs from ledger-core's ``BlockResult`` (``execute_block``'s output)."""
-
-    @property
-    def receipts(self) -> Sequence[Receipt]: ...
-
-    @property
-    def state_writes(self) -> Mapping[bytes, bytes | None]: ...
-
-    @property
-    def smt_nodes(self) -> Mapping[bytes, bytes]: ...
-
-    @property
-    def app_root(self) -> bytes: ...
 
 
 class Store:
@@ -125,6 +76,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._closed = False
+        self._lock: DirectoryLock | None = None  # held by writable stores (one writer per data dir)
 
     @classmethod
     def open(
@@ -143,9 +95,16 @@ class Store:
         from ledgr.store.integrity import check_open
 
         settings = settings or StoreSettings()
-        env = open_environment(Path(path), settings, readonly=readonly)
+        lock = None if readonly else DirectoryLock.acquire(Path(path))
+        try:
+            env = open_environment(Path(path), settings, readonly=readonly)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         try:
             store = cls(Path(path), env, settings, readonly)
+            store._lock = lock
             if not readonly:
                 store._ensure_schema()
             if check:
@@ -153,6 +112,8 @@ class Store:
                     check_open(view)
         except BaseException:
             env.close()
+            if lock is not None:
+                lock.release()
             raise
         return store
 
@@ -161,6 +122,8 @@ class Store:
         if not self._closed:
             self._closed = True
             self._env.close()
+            if self._lock is not None:
+                self._lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -271,7 +234,7 @@ class Store:
             for name, value in (extra_meta or {}).items():
                 txn.put(name, value, db=meta)
 
-        self._write(write)
+        self._write(write, batch_bytes(state_writes, smt_nodes))
         current = self.tip()
         assert current is not None
         return current
@@ -334,7 +297,9 @@ class Store:
             self._apply_state(txn, batch.state_writes, batch.smt_nodes)
             txn.put(META_TIP, tip.encode(), db=self._dbs[META])
 
-        self._write(write)
+        size = (batch_bytes(batch.state_writes, batch.smt_nodes) + len(batch.block_bytes)
+                + len(batch.qc_bytes) + 48 * len(batch.op_index))
+        self._write(write, size)
         return tip
 
     def commit_block(self, block: Block, qc: QuorumCertificate, result: ExecutionResult) -> Tip:
@@ -345,29 +310,15 @@ class Store:
         the block extends the stored tip. Only accepted operations are indexed: a rejected one in a
         received block changed nothing and may be resubmitted.
         """
-        block_hash = block.hash()
-        if result.app_root != block.header.app_root:
-            raise StorageError(f"block {block.height}: its app_root differs from its execution result")
-        if qc.height != block.height or qc.block_hash != block_hash:
-            raise StorageError(f"block {block.height}: the QC certifies a different block")
-        return self.commit(BlockCommit(
-            height=block.height,
-            prev_hash=block.header.prev_hash,
-            block_hash=block_hash,
-            app_root=block.header.app_root,
-            block_bytes=block.encode(),
-            qc_bytes=qc.encode(),
-            state_writes=result.state_writes,
-            smt_nodes=result.smt_nodes,
-            op_index=tuple((r.hash, r.index) for r in result.receipts if r.accepted),
-        ))
+        return self.commit(batch_from_block(block, qc, result))
 
     def put_consensus_state(self, record: bytes) -> None:
         """Durably persist the consensus core's opaque state (h, r, step, locks, last_signed).
 
         Returns only after fsync: the caller may then send the messages it signed (consensus.md §1.3).
         """
-        self._write(lambda txn: txn.put(keys.data_key(CONSENSUS_STATE_KEY), record, db=self._dbs[CONSENSUS]))
+        self._write(lambda txn: txn.put(keys.data_key(CONSENSUS_STATE_KEY), record, db=self._dbs[CONSENSUS]),
+                    len(record))
 
     def get_consensus_state(self) -> bytes | None:
         return self.read(lambda view: view.record(CONSENSUS, CONSENSUS_STATE_KEY))
@@ -375,7 +326,7 @@ class Store:
     def put_record(self, db: str, key: bytes, value: bytes) -> None:
         """Durably store an opaque record (``db`` in ``keystore``/``tokens``/``consensus``)."""
         handle = self._record_db(db)
-        self._write(lambda txn: txn.put(keys.data_key(key), value, db=handle))
+        self._write(lambda txn: txn.put(keys.data_key(key), value, db=handle), len(key) + len(value))
 
     def delete_record(self, db: str, key: bytes) -> bool:
         handle = self._record_db(db)
@@ -458,14 +409,21 @@ class Store:
         if self._closed:
             raise StorageError("the store is closed")
 
-    def _write(self, fn: Callable[[lmdb.Transaction], object]) -> None:
-        """Run ``fn`` in one durable write transaction, growing the map and retrying when full."""
+    def _write(self, fn: Callable[[lmdb.Transaction], object], size_hint: int = 0) -> None:
+        """Run ``fn`` in one durable write transaction (about ``size_hint`` bytes of keys and values).
+
+        The map is grown ahead of a write that might not fit; if LMDB still reports it full, the
+        transaction is aborted, the map grown, and ``fn`` run again.
+        """
         self._check_open()
         if self.readonly:
             raise StorageError("the store was opened read-only")
         if getattr(self._local, "depth", 0):
             raise InvariantViolation("write attempted while this thread holds a store snapshot")
         with self._write_lock:
+            while needs_room(self._env, size_hint):
+                with self._gate.exclusive():
+                    grow_map(self._env, self.settings, size_hint)
             while True:
                 try:
                     with self._gate.shared(), self._env.begin(write=True) as txn:
@@ -473,7 +431,7 @@ class Store:
                     return
                 except lmdb.MapFullError:
                     with self._gate.exclusive():
-                        grow_map(self._env, self.settings)
+                        grow_map(self._env, self.settings, size_hint)
                 except lmdb.MapResizedError:
                     self._adopt_map_size()
                 except lmdb.Error as exc:

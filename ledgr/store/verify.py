@@ -27,9 +27,7 @@ from ledgr.errors import IntegrityError, LedgrError
 from ledgr.ledger.execute import execute_block
 from ledgr.ledger.formats import Block, QuorumCertificate, verify_qc
 from ledgr.ledger.genesis import Genesis
-from ledgr.ledger.records import ValidatorRecord, decode
-from ledgr.ledger.state import VALIDATORS_KEY
-from ledgr.ledger.validators import ValidatorSet
+from ledgr.ledger.queries import validator_set_for_height
 from ledgr.store.env import OPS, SMT, STATE, StoreSettings
 from ledgr.store.store import Store
 from ledgr.store.view import StoreView
@@ -112,7 +110,7 @@ def _verify_block(view: StoreView, replay: Store, height: int, block: Block, qc:
         raise IntegrityError(f"block {height} is not indexed under its hash")
     with replay.snapshot() as state:
         try:
-            verify_qc(qc, block.header, _validator_set(state, height))
+            verify_qc(qc, block.header, validator_set_for_height(state, height))
             result = execute_block(state, block)
         except LedgrError as exc:
             raise IntegrityError(f"block {height} does not verify: {exc.detail}") from exc
@@ -125,13 +123,6 @@ def _verify_block(view: StoreView, replay: Store, height: int, block: Block, qc:
             raise IntegrityError(f"operation {receipt.hash.hex()} of block {height} is not indexed there")
     replay.commit_block(block, qc, result)
     return len(accepted)
-
-
-def _validator_set(state: StoreView, height: int) -> ValidatorSet:
-    raw = state.get(VALIDATORS_KEY)
-    if raw is None:
-        raise IntegrityError("the replayed state has no validator record")
-    return ValidatorRecord.from_json(decode(raw)).set_for_height(height)
 
 
 def _compare(stored: StoreView, replayed: StoreView, db: bytes, what: str) -> int:

@@ -82,10 +82,6 @@ class StoreView:
         raw = self._txn.get(META_TIP, db=self._dbs[META])
         return None if raw is None else Tip.decode(bytes(raw))
 
-    def height(self) -> int:
-        tip = self.tip()
-        return -1 if tip is None else tip.height
-
     def block_bytes(self, height: int) -> bytes | None:
         value = self._txn.get(keys.height_key(height), db=self._dbs[BLOCKS])
         return None if value is None else bytes(value)
@@ -115,6 +111,12 @@ class StoreView:
 
     def count(self, db_name: bytes) -> int:
         return int(self._txn.stat(self._dbs[db_name])["entries"])
+
+    def db_bytes(self, db_name: bytes) -> int:
+        """Bytes of B-tree pages named database ``db_name`` occupies (what a compacted copy keeps)."""
+        stat = self._txn.stat(self._dbs[db_name])
+        pages = int(stat["branch_pages"]) + int(stat["leaf_pages"]) + int(stat["overflow_pages"])
+        return pages * int(stat["psize"])
 
     def iter_blocks(self, start: int = 1) -> Iterator[tuple[int, bytes, bytes | None]]:
         """``(height, block bytes, qc bytes)`` in height order from ``start``."""

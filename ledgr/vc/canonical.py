@@ -21,7 +21,8 @@ import pyoxigraph
 from ledgr.errors import InvalidDocument
 from ledgr.vc.canonical_context import ActiveContext
 from ledgr.vc.canonical_guard import check_blank_node_work
-from ledgr.vc.canonical_rdf import DEFAULT_LIMITS, Limits, RdfWriter
+from ledgr.vc.canonical_rdf import RdfWriter
+from ledgr.vc.canonical_terms import DEFAULT_LIMITS, Limits
 from ledgr.vc.loader import DEFAULT_LOADER, DocumentLoader
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "canonical_nquads", "to_nquads"]

@@ -123,21 +123,24 @@ class ActiveContext:
         if remote:
             return _process(self, local, override_protected, propagate, remote)
         if isinstance(local, str) or local is None:
-            key: Any = (local, override_protected, propagate)
+            key: Any = ("url", local, override_protected, propagate)
         elif from_document:
             if isinstance(local, list) and all(isinstance(c, str) for c in local):
-                key = (tuple(local), override_protected, propagate)
+                key = ("urls", tuple(local), override_protected, propagate)
             else:
-                text = json.dumps(local, sort_keys=True, separators=(",", ":"))
+                try:
+                    text = json.dumps(local, sort_keys=True, separators=(",", ":"), allow_nan=False)
+                except (TypeError, ValueError) as exc:
+                    raise InvalidDocument(f"an inline JSON-LD context is not valid JSON: {exc}") from exc
                 if len(text) > MAX_INLINE_CONTEXT_CHARS:
                     raise TooLarge(f"an inline JSON-LD context is larger than {MAX_INLINE_CONTEXT_CHARS} "
                                    "characters", limit=MAX_INLINE_CONTEXT_CHARS)
-                key = (text, override_protected, propagate)
+                key = ("json", text, override_protected, propagate)
                 local = json.loads(text)
         else:
-            key = (id(local), override_protected, propagate)
+            key = ("object", id(local), override_protected, propagate)
         hit = self._cache.get(key)
-        if hit is not None and (hit[0] is local or not isinstance(key[0], int)):
+        if hit is not None and (key[0] != "object" or hit[0] is local):
             return hit[1]
         result = _process(self, local, override_protected, propagate, remote)
         budget = self.loader.derived.setdefault("jsonld-cache-budget", [MAX_CACHED_PER_LOADER])

@@ -7,6 +7,10 @@ RDFC-1.0's canonical N-Quads (RDF 1.2 N-Quads §"Canonical form") also escapes `
 writes the other characters U+0000-U+001F and U+007F as ``\\uXXXX``. Because blank-node labels hash
 the serialized quads, those characters can also change labels; :data:`RDFC_ONLY_ESCAPES` lists
 exactly the characters concerned so tests can treat them separately.
+
+Second difference: pyld records a statement whose subject and object are the same blank node twice in
+its blank-node-to-quads map, so such self-loops hash differently; the reference implementation
+(rdf-canonize, used for the W3C vectors) and pyoxigraph record each statement once.
 """
 
 from __future__ import annotations

@@ -5,93 +5,51 @@ This fuses JSON-LD 1.1 Expansion (§5.1), Node Map Generation (§7.2) and Deseri
 dataset those algorithms produce (blank-node labels aside, which RDFC-1.0 replaces anyway).
 
 Safe mode (what neither pyld nor pyoxigraph offers): plain JSON-LD silently *drops* a property whose
-term maps to no IRI, a ``@type`` value that maps to no absolute IRI, and node ids that are relative
-references. Dropped data is not signed, so a signed credential could carry unsigned claims. Here
-each of those raises :class:`~ledgr.errors.UnmappedTerm` (terms, types) or
+term maps to no IRI, a ``@type`` or ``@vocab``-typed value that maps to no absolute IRI, node ids that
+are relative references, and base directions (``@direction`` without ``rdfDirection``). Dropped data
+is not signed, so a signed credential could carry unsigned claims. Here each of those raises
+:class:`~ledgr.errors.UnmappedTerm` (terms, types, ``@direction``) or
 :class:`~ledgr.errors.InvalidDocument` (relative ids) naming the culprit. Detecting it costs nothing
 extra: the walk must expand every key anyway.
 
 Work is bounded before any native code runs: nesting depth, JSON values visited, total string
-length, quads and blank nodes are all capped (:class:`Limits`).
+length, quads and blank nodes are all capped (:class:`~ledgr.vc.canonical_terms.Limits`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from ledgr.crypto import canonicalize
 from ledgr.errors import InvalidDocument, TooLarge, UnmappedTerm
 from ledgr.vc.canonical_context import ABSENT, ActiveContext, TermDefinition, is_absolute_iri
+from ledgr.vc.canonical_terms import (
+    DEFAULT_LIMITS,
+    RDF_FIRST,
+    RDF_JSON,
+    RDF_NIL,
+    RDF_REST,
+    RDF_TYPE,
+    XSD_BOOLEAN,
+    XSD_DOUBLE,
+    XSD_INTEGER,
+    XSD_STRING,
+    Limits,
+    double,
+    literal,
+    refuse_direction,
+)
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-_RDF_TYPE = f"<{RDF}type>"
-_RDF_FIRST = f"<{RDF}first>"
-_RDF_REST = f"<{RDF}rest>"
-_RDF_NIL = f"<{RDF}nil>"
-_XSD_STRING = f"{XSD}string"
-_XSD_BOOLEAN = f"<{XSD}boolean>"
-_XSD_INTEGER = f"{XSD}integer"
-_XSD_DOUBLE = f"{XSD}double"
-_RDF_JSON = f"{RDF}JSON"
 _NODE_KEYWORDS_REJECTED = frozenset({"@included", "@reverse", "@nest", "@list", "@set", "@value", "@language",
                                      "@direction", "@json", "@none", "@vocab", "@base", "@container",
                                      "@prefix", "@propagate", "@protected", "@version", "@import"})
 _VALUE_KEYS = frozenset({"@value", "@type", "@language", "@direction", "@index"})
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Caps on the work one canonicalization may do (the input is untrusted)."""
-
-    depth_max: int = 32
-    values_max: int = 20_000
-    string_chars_max: int = 2_000_000
-    quads_max: int = 10_000
-    blank_nodes_max: int = 1_000
-
-
-DEFAULT_LIMITS = Limits()
-
-
-def _refuse_direction() -> None:
-    """Safe mode: JSON-LD to RDF drops ``@direction`` unless ``rdfDirection`` is set (JSON-LD 1.1 §8.6),
-    so a base direction would not be signed; jsonld.js safe mode refuses it too ("rdfDirection not set").
-    """
-    raise UnmappedTerm("a base direction (@direction) is dropped when JSON-LD becomes RDF, so it would "
-                       "not be signed (safe mode); remove it or carry it in a defined property",
-                       term="@direction")
-
-
-def _escape(text: str) -> str:
-    if "\\" in text:
-        text = text.replace("\\", "\\\\")
-    if '"' in text:
-        text = text.replace('"', '\\"')
-    if "\n" in text:
-        text = text.replace("\n", "\\n")
-    if "\r" in text:
-        text = text.replace("\r", "\\r")
-    return text
-
-
-def _literal(text: str, datatype: str = _XSD_STRING, language: str | None = None) -> str:
-    if language:
-        return f'"{_escape(text)}"@{language}'
-    if datatype == _XSD_STRING:
-        return f'"{_escape(text)}"'
-    return f'"{_escape(text)}"^^<{datatype}>'
-
-
-def _double(value: float) -> str:
-    """Canonical xsd:double lexical form (JSON-LD 1.1 §8.6 step 10), e.g. ``1.1E0``."""
-    mantissa, exponent = f"{value:.15E}".split("E")
-    mantissa = mantissa.rstrip("0")
-    if mantissa.endswith("."):
-        mantissa += "0"
-    return f"{mantissa}E{int(exponent)}"
+def _check_keys(element: dict[Any, Any]) -> None:
+    if not all(type(key) is str for key in element):
+        raise InvalidDocument("JSON object keys must be strings")
 
 
 class RdfWriter:
@@ -165,6 +123,7 @@ class RdfWriter:
             self._visit(1)
             if not isinstance(item, dict):
                 raise InvalidDocument("a JSON-LD document must be a JSON object or an array of objects")
+            _check_keys(item)
             ctx = context.apply(item["@context"], from_document=True) if "@context" in item else context
             keys = [k for k in item if k != "@context"]
             if keys and all(ctx.expand_iri(k, vocab=True) == "@graph" for k in keys):
@@ -195,6 +154,7 @@ class RdfWriter:
 
     def _object(self, element: dict[str, Any], ctx: ActiveContext, definition: TermDefinition | None,
                 graph: str, out: list[str], depth: int) -> None:
+        _check_keys(element)
         if ctx.previous is not None and not self._keeps_scope(element, ctx):
             ctx = ctx.previous
         if definition is not None and definition.context is not ABSENT:
@@ -269,7 +229,7 @@ class RdfWriter:
             if iri is None or not (is_absolute_iri(iri) or iri.startswith("_:")):
                 raise UnmappedTerm(f"type {type_value!r} maps to no IRI and would be silently dropped "
                                    "from what is signed (safe mode)", term=type_value)
-            self._emit(subject, _RDF_TYPE, self._node_term(iri, type_value), graph)
+            self._emit(subject, RDF_TYPE, self._node_term(iri, type_value), graph)
         for key, iri, value in properties:
             objects: list[str] = []
             self._property(value, ctx, ctx.terms.get(key), graph, objects, depth + 1)
@@ -285,7 +245,7 @@ class RdfWriter:
                   out: list[str], depth: int) -> None:
         container = definition.container if definition is not None else frozenset()
         if definition is not None and definition.type_mapping == "@json":
-            out.append(self._json_literal(value, depth))
+            out.append(self._jsonliteral(value, depth))
         elif "@language" in container and isinstance(value, dict) and definition is not None:
             self._language_map(value, ctx, definition, out, depth)
         elif "@index" in container and isinstance(value, dict):
@@ -310,11 +270,11 @@ class RdfWriter:
             if isinstance(item, list):
                 raise InvalidDocument("lists of lists are not supported")
             self._values_of(item, ctx, definition, graph, items, depth + 1)
-        head = _RDF_NIL
+        head = RDF_NIL
         for obj in reversed(items):
             node = self._blank()
-            self._emit(node, _RDF_FIRST, obj, graph)
-            self._emit(node, _RDF_REST, head, graph)
+            self._emit(node, RDF_FIRST, obj, graph)
+            self._emit(node, RDF_REST, head, graph)
             head = node
         return head
 
@@ -322,7 +282,8 @@ class RdfWriter:
                       out: list[str], depth: int) -> None:
         direction = definition.direction if definition.direction is not ABSENT else ctx.direction
         if direction is not None and value:
-            _refuse_direction()
+            refuse_direction()
+        _check_keys(value)
         for language, texts in value.items():
             self._visit(depth)
             tag = None if ctx.expand_iri(language, vocab=True) == "@none" else language.lower()
@@ -332,13 +293,13 @@ class RdfWriter:
                 if not isinstance(text, str):
                     raise InvalidDocument("language map values must be strings")
                 self._count_chars(text)
-                out.append(_literal(text, language=tag))
+                out.append(literal(text, language=tag))
 
-    def _json_literal(self, value: Any, depth: int = 0) -> str:
+    def _jsonliteral(self, value: Any, depth: int = 0) -> str:
         self._bound_json(value, depth)
         text = canonicalize(value).decode("utf-8")
         self._count_chars(text)
-        return _literal(text, _RDF_JSON)
+        return literal(text, RDF_JSON)
 
     def _bound_json(self, value: Any, depth: int) -> None:
         """Count a JSON literal's values against the budget before RFC 8785 recurses into it."""
@@ -365,20 +326,20 @@ class RdfWriter:
                 raise InvalidDocument("a value object's @type must be a string")
             datatype = ctx.expand_iri(type_value, vocab=True)
             if datatype == "@json":
-                return [self._json_literal(value)]
+                return [self._jsonliteral(value)]
             if datatype is None or not is_absolute_iri(datatype):
                 raise UnmappedTerm(f"value type {type_value!r} maps to no IRI and would be silently "
                                    "dropped from what is signed (safe mode)", term=type_value)
         if value is None:
             return []
         if "@direction" in kinds and element[kinds["@direction"]] is not None:
-            _refuse_direction()
+            refuse_direction()
         language = element.get(kinds["@language"]) if "@language" in kinds else None
         if language is not None:
             if datatype is not None or not isinstance(value, str) or not isinstance(language, str):
                 raise InvalidDocument("a language-tagged value must be a string without @type")
             self._count_chars(value)
-            return [_literal(value, language=language.lower())]
+            return [literal(value, language=language.lower())]
         if isinstance(value, dict | list):
             raise InvalidDocument("a JSON-LD @value must be a string, number, boolean or null")
         return [self._native(value, datatype)]
@@ -391,18 +352,19 @@ class RdfWriter:
                 return self._node_term(ctx.expand_iri(value, vocab=False), value)
             if type_mapping == "@vocab":
                 iri = ctx.expand_iri(value, vocab=True)
-                if iri is None:
-                    raise UnmappedTerm(f"vocabulary value {value!r} maps to no IRI (safe mode)", term=value)
+                if iri is None or not (is_absolute_iri(iri) or iri.startswith("_:")):
+                    raise UnmappedTerm(f"vocabulary value {value!r} maps to no IRI and would be silently "
+                                       "dropped from what is signed (safe mode)", term=value)
                 return self._node_term(iri, value)
             if type_mapping is not None and type_mapping != "@none":
-                return _literal(value, type_mapping)
+                return literal(value, type_mapping)
             language, direction = ctx.language, ctx.direction
             if definition is not None:
                 language = ctx.language if definition.language is ABSENT else definition.language
                 direction = ctx.direction if definition.direction is ABSENT else definition.direction
             if direction is not None:
-                _refuse_direction()
-            return _literal(value, language=language)
+                refuse_direction()
+            return literal(value, language=language)
         datatype = type_mapping if type_mapping not in (None, "@id", "@vocab", "@none") else None
         return self._native(value, datatype)
 
@@ -410,15 +372,15 @@ class RdfWriter:
         """Literal of a JSON string/boolean/number (JSON-LD 1.1 §8.6 Object to RDF, steps 8-12)."""
         if isinstance(value, str):
             self._count_chars(value)
-            return _literal(value, datatype or _XSD_STRING)
+            return literal(value, datatype or XSD_STRING)
         if isinstance(value, bool):
             text = "true" if value else "false"
-            return f'"{text}"^^<{datatype}>' if datatype else f'"{text}"^^{_XSD_BOOLEAN}'
+            return f'"{text}"^^<{datatype}>' if datatype else f'"{text}"^^{XSD_BOOLEAN}'
         if isinstance(value, int | float):
             if isinstance(value, float) and not math.isfinite(value):
                 raise InvalidDocument("JSON numbers must be finite")
             integral = isinstance(value, int) or value.is_integer()
-            if not integral or datatype == _XSD_DOUBLE or abs(value) >= 1e21:
-                return f'"{_double(float(value))}"^^<{datatype or _XSD_DOUBLE}>'
-            return f'"{int(value)}"^^<{datatype or _XSD_INTEGER}>'
+            if not integral or datatype == XSD_DOUBLE or abs(value) >= 1e21:
+                return f'"{double(float(value))}"^^<{datatype or XSD_DOUBLE}>'
+            return f'"{int(value)}"^^<{datatype or XSD_INTEGER}>'
         raise InvalidDocument(f"unsupported JSON value {value!r}")

@@ -135,6 +135,8 @@ def add_proof(document: dict[str, Any], *, private_key: PrivateKey, suite: str, 
     if not isinstance(proof_purpose, str) or not proof_purpose:
         raise InvalidDocument("proofPurpose must be a non-empty string")
     existing = _proof_list(document)
+    if not all(isinstance(proof, dict) for proof in existing):
+        raise InvalidDocument("the document's existing 'proof' must be an object or an array of objects")
     if len(existing) >= MAX_PROOFS:
         raise TooLarge(f"a document may carry at most {MAX_PROOFS} proofs", limit=MAX_PROOFS)
 

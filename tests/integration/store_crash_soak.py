@@ -40,8 +40,8 @@ from ledgr.store.reads import load_block
 ROOT = Path(__file__).resolve().parents[2]
 
 READY_TIMEOUT_S = 60.0
-EARLY_KILL_SHARE = 0.2
-TARGETED_KILL_SHARE = 0.4
+# every 5 kills: one while starting up, two aimed inside a commit, two at a uniformly random moment
+KILL_MODES = ("early", "commit", "random", "commit", "random")
 COMMIT_WINDOW_S = 0.004  # a durable commit of a 20-operation block takes ~1-4 ms here
 
 
@@ -164,11 +164,11 @@ def run(data_dir: Path, *, kills: int, seed: int, ops_per_block: int = 20, max_d
         buffer = bytearray()
         report.pending = None
         try:
-            mode = rng.random()
-            if mode < EARLY_KILL_SHARE:
+            mode = KILL_MODES[cycle % len(KILL_MODES)]
+            if mode == "early":
                 # kill while the child may still be starting, opening the store or writing genesis
                 time.sleep(rng.uniform(0.0, 0.5))
-            elif mode < EARLY_KILL_SHARE + TARGETED_KILL_SHARE:
+            elif mode == "commit":
                 # aim at a commit: after a few blocks, kill within a few ms of a "c h" announcement
                 _wait_ready(proc, buffer, report)
                 skip = rng.randrange(0, 6)

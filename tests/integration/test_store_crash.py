@@ -17,6 +17,8 @@ def test_store_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
     seed = int.from_bytes(os.urandom(4), "big")
     print(f"crash seed {seed}; replay: python -m tests.integration.store_crash_soak --kills 5 --seed {seed}")
     report = run(tmp_path / "node", kills=5, seed=seed)
+    print(f"final height {report.final_height}, {len(report.acked)} acked, {report.in_commit} kills inside "
+          f"a commit ({report.in_commit_durable} durable)")
     assert report.kills == 5
     assert report.acked, "the child never acknowledged a block"
     assert report.final_height >= max(report.acked)

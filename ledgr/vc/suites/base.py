@@ -20,10 +20,21 @@ from ledgr.crypto import PrivateKey, PublicKey, multibase, sha256
 from ledgr.errors import InvalidDocument, InvalidEncoding, VerificationFailed
 from ledgr.vc.loader import DocumentLoader
 
+CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+
 # XML Schema 1.1 dateTimeStamp (a dateTime with a mandatory time zone), as Data Integrity §2.1
 # requires for ``created`` and ``expires``.
 _DATE_TIME_STAMP = re.compile(
     r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
+
+
+def context_list(document: dict[str, Any]) -> list[Any]:
+    """The document's ``@context`` as a list (empty when absent)."""
+    context = document.get("@context")
+    if context is None:
+        return []
+    return list(context) if isinstance(context, list) else [context]
 
 
 def parse_date_time_stamp(value: object, name: str) -> datetime:
@@ -136,6 +147,21 @@ class Cryptosuite(ABC):
                                   options: dict[str, Any]) -> dict[str, Any] | None:
         """The document the proof is checked against, or None when it cannot match at all."""
         return unsecured_document
+
+
+class DataIntegrityProofSuite(Cryptosuite):
+    """A ``DataIntegrityProof`` cryptosuite: its terms come from the data-integrity context."""
+
+    proof_type = "DataIntegrityProof"
+
+    def prepare_document(self, unsecured_document: dict[str, Any]) -> dict[str, Any]:
+        """Append ``https://w3id.org/security/data-integrity/v2`` to a JSON-LD document (e.g. a VC 1.1
+        credential) whose contexts do not define ``DataIntegrityProof``; VC 2.0's context already does.
+        """
+        contexts = context_list(unsecured_document)
+        if not contexts or CREDENTIALS_V2 in contexts or DATA_INTEGRITY_V2 in contexts:
+            return unsecured_document
+        return {**unsecured_document, "@context": [*contexts, DATA_INTEGRITY_V2]}
 
 
 def with_document_context(unsecured_document: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,10 @@ options with the document's ``@context``, then of the document) but its proof ``
 ``Ed25519Signature2020`` (no ``cryptosuite``) and its terms come from the suite context
 ``https://w3id.org/security/suites/ed25519-2020/v1``, which issuing appends to the document's
 ``@context`` when it is missing — as the spec's vector does.
+
+Some issuers (e.g. SpruceID didkit) instead leave the document's ``@context`` alone and put the suite
+context inside the proof. JSON-LD applies an embedded ``@context`` on top of the enclosing one, so the
+proof configuration is then canonicalized with the document's contexts followed by the proof's.
 """
 
 from __future__ import annotations
@@ -14,16 +18,9 @@ from typing import Any
 from ledgr.errors import InvalidDocument
 from ledgr.vc.canonical import canonical_nquads
 from ledgr.vc.loader import DocumentLoader
-from ledgr.vc.suites.base import Cryptosuite, with_document_context
+from ledgr.vc.suites.base import Cryptosuite, context_list, with_document_context
 
 SUITE_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
-
-
-def _contexts(document: dict[str, Any]) -> list[Any]:
-    context = document.get("@context")
-    if context is None:
-        return []
-    return list(context) if isinstance(context, list) else [context]
 
 
 class Ed25519Signature2020(Cryptosuite):
@@ -32,7 +29,7 @@ class Ed25519Signature2020(Cryptosuite):
     cryptosuite = None
 
     def prepare_document(self, unsecured_document: dict[str, Any]) -> dict[str, Any]:
-        contexts = _contexts(unsecured_document)
+        contexts = context_list(unsecured_document)
         if SUITE_CONTEXT in contexts:
             return unsecured_document
         return {**unsecured_document, "@context": [*contexts, SUITE_CONTEXT]}
@@ -44,8 +41,9 @@ class Ed25519Signature2020(Cryptosuite):
 
     def document_for_verification(self, unsecured_document: dict[str, Any],
                                   options: dict[str, Any]) -> dict[str, Any] | None:
-        """The suite's terms must be defined by its context, which the document must include."""
-        if SUITE_CONTEXT not in _contexts(unsecured_document):
+        """The suite's terms must be defined by its context, in the document or in the proof."""
+        contexts = [*context_list(unsecured_document), *context_list(options)]
+        if SUITE_CONTEXT not in contexts:
             raise InvalidDocument(f"an Ed25519Signature2020 proof needs the context {SUITE_CONTEXT}")
         return unsecured_document
 
@@ -56,4 +54,8 @@ class Ed25519Signature2020(Cryptosuite):
     def proof_configuration(self, unsecured_document: dict[str, Any], options: dict[str, Any],
                             loader: DocumentLoader | None) -> bytes:
         config = with_document_context(unsecured_document, options)
+        document_contexts = context_list(unsecured_document)
+        extra = [c for c in context_list(options) if c not in document_contexts]
+        if extra:
+            config["@context"] = [*document_contexts, *extra]
         return canonical_nquads(config, loader=loader).encode("utf-8")

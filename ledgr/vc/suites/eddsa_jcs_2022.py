@@ -11,12 +11,11 @@ from typing import Any
 
 from ledgr.crypto import canonicalize
 from ledgr.vc.loader import DocumentLoader
-from ledgr.vc.suites.base import Cryptosuite, with_document_context
+from ledgr.vc.suites.base import DataIntegrityProofSuite, with_document_context
 
 
-class EddsaJcs2022(Cryptosuite):
+class EddsaJcs2022(DataIntegrityProofSuite):
     name = "eddsa-jcs-2022"
-    proof_type = "DataIntegrityProof"
     cryptosuite = "eddsa-jcs-2022"
 
     def transformation(self, unsecured_document: dict[str, Any], options: dict[str, Any],

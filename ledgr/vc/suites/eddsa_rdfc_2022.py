@@ -10,12 +10,11 @@ from typing import Any
 
 from ledgr.vc.canonical import canonical_nquads
 from ledgr.vc.loader import DocumentLoader
-from ledgr.vc.suites.base import Cryptosuite, with_document_context
+from ledgr.vc.suites.base import DataIntegrityProofSuite, with_document_context
 
 
-class EddsaRdfc2022(Cryptosuite):
+class EddsaRdfc2022(DataIntegrityProofSuite):
     name = "eddsa-rdfc-2022"
-    proof_type = "DataIntegrityProof"
     cryptosuite = "eddsa-rdfc-2022"
 
     def transformation(self, unsecured_document: dict[str, Any], options: dict[str, Any],

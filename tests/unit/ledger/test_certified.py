@@ -112,3 +112,40 @@ def test_queries() -> None:
     with pytest.raises(InvalidInput):
         validator_set_for_height(chain.state, tip + 3)
     assert read_status_list(chain.state, "https://nowhere.example/list") is None
+
+
+def test_verifier_follows_a_validator_change() -> None:
+    import dataclasses as dc
+
+    from ledgr.ledger.author import validators_update
+    from ledgr.ledger.certified import validator_record_from_read
+    from ledgr.ledger.rules_validators import approve
+    from ledgr.ledger.state import VALIDATORS_KEY
+    from ledgr.ledger.validators import Validator
+    from tests.unit.ledger.chain import CHAIN_ID
+    chain = Chain.start()
+    trusted = chain.validator_set
+    extra = Validator("v3", key("v-node-3").public_key, key("v-admin-3").public_key)
+    new_set = dc.replace(trusted, validators=(*trusted.validators, extra))
+    genesis_hash = chain.genesis.hash()  # type: ignore[union-attr]
+    approvals = [approve(chain.admin_keys[i], CHAIN_ID, genesis_hash, new_set, 100) for i in (0, 1)]
+    chain.accept(validators_update(new_set, approvals, prev=genesis_hash, admin_key=chain.admin_keys[0],
+                                   chain_id=CHAIN_ID, valid_until_height=100))
+    block = chain.blocks[-1]
+    value, proof = prove_key(chain.state, VALIDATORS_KEY)
+    read = verify_certified_read(key=VALIDATORS_KEY, value=value, smt_proof=proof, header=block.header,
+                                 qc=chain.qc(block), validator_set=trusted, now_ms=block.header.time_ms)
+    record = validator_record_from_read(read)
+    assert record.pending == new_set and record.activates_at == block.height + 2
+    chain.commit([])
+    later, _ = chain.commit([])
+    keys = [*chain.node_keys, key("v-node-3")]
+    qc = chain.qc(later, signers=[0, 1, 3], vset=new_set, keys=keys)
+    value, proof = prove_key(chain.state, VALIDATORS_KEY)
+    with pytest.raises(VerificationFailed):
+        verify_certified_read(key=VALIDATORS_KEY, value=value, smt_proof=proof, header=later.header, qc=qc,
+                              validator_set=trusted, now_ms=later.header.time_ms)
+    verify_certified_read(key=VALIDATORS_KEY, value=value, smt_proof=proof, header=later.header, qc=qc,
+                          validator_set=record.set_for_height(later.height), now_ms=later.header.time_ms)
+    with pytest.raises(VerificationFailed):
+        validator_record_from_read(dc.replace(read, key=b"chain"))

@@ -14,6 +14,7 @@ from ledgr.ledger.state import TIP_KEY, MemoryState, read_tip
 from tests.unit.ledger.chain import CHAIN_ID, GENESIS_MS, Chain, document_for, key, validator_set
 
 ALICE, BOB = key("alice"), key("bob")
+PROPOSER = key("v-node-1").public_key.raw
 
 
 def test_genesis_hash_and_round_trip() -> None:
@@ -72,6 +73,13 @@ def test_execute_checks_continuity() -> None:
         with pytest.raises(VerificationFailed) as info:
             execute_block(chain.state, bad)
         assert info.value.extra["check"] == check
+    with pytest.raises(VerificationFailed) as info:
+        execute_block(chain.state, Block(dataclasses.replace(header, proposer=key("intruder").public_key.raw),
+                                         block.operations))
+    assert info.value.extra["check"] == "proposer"
+    with pytest.raises(VerificationFailed):
+        build_block(chain.state, chain_id=CHAIN_ID, height=header.height, time_ms=header.time_ms,
+                    prev_hash=header.prev_hash, proposer=b"\x00" * 32, operations=[])
     wrong_root = Block(dataclasses.replace(header, app_root=b"\x05" * 32), block.operations)
     assert execute_block(chain.state, wrong_root).app_root == header.app_root != wrong_root.header.app_root
 
@@ -101,11 +109,11 @@ def test_build_respects_max_ops() -> None:
     envs = [chain.create_did(key(f"k{i}"))[1] for i in range(5)]
     tip = read_tip(chain.state)
     block, result = build_block(chain.state, chain_id=CHAIN_ID, height=1, time_ms=tip.time_ms + 1,
-                                prev_hash=tip.block_hash, proposer=b"\x00" * 32, operations=envs, max_ops=3)
+                                prev_hash=tip.block_hash, proposer=PROPOSER, operations=envs, max_ops=3)
     assert block.operations == tuple(envs[:3]) and len(result.receipts) == 3
     with pytest.raises(VerificationFailed):
         build_block(chain.state, chain_id=CHAIN_ID, height=2, time_ms=tip.time_ms + 1,
-                    prev_hash=tip.block_hash, proposer=b"\x00" * 32, operations=envs)
+                    prev_hash=tip.block_hash, proposer=PROPOSER, operations=envs)
 
 
 def test_execute_rejects_blocks_over_the_chain_limit() -> None:
@@ -117,7 +125,7 @@ def test_execute_rejects_blocks_over_the_chain_limit() -> None:
     ops = tuple(Chain.start().create_did(key(f"k{i}"))[1] for i in range(3))
     tip = read_tip(state)
     block, _ = build_block(state, chain_id=CHAIN_ID, height=1, time_ms=tip.time_ms + 1,
-                           prev_hash=tip.block_hash, proposer=b"\x00" * 32, operations=list(ops))
+                           prev_hash=tip.block_hash, proposer=PROPOSER, operations=list(ops))
     assert len(block.operations) == 2
     over = Block(dataclasses.replace(block.header, tx_root=tx_root(ops)), ops)
     with pytest.raises(VerificationFailed):

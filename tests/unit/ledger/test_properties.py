@@ -64,7 +64,8 @@ def receipts_of(chain: Chain, chunk: list[bytes]) -> tuple[OperationReceipt, ...
     """Per-operation outcomes of a block holding all of ``chunk`` (rejected ones included)."""
     tip = read_tip(chain.state)
     built, _ = build_block(chain.state, chain_id=CHAIN_ID, height=tip.height + 1, time_ms=tip.time_ms + 1000,
-                           prev_hash=tip.block_hash, proposer=b"\x00" * 32, operations=chunk)
+                           prev_hash=tip.block_hash, proposer=chain.node_keys[0].public_key.raw,
+                           operations=chunk)
     header = dataclasses.replace(built.header, tx_root=tx_root(chunk))
     return execute_block(chain.state, Block(header, tuple(chunk))).receipts
 

@@ -148,3 +148,21 @@ def test_validator_set_rules() -> None:
     env = chain.op("validators.update", "elsewhere", body, chain.admin_keys[0],
                    did_key_verification_method(chain.admin_keys[0].public_key), prev=prev)
     assert chain.check(env) == "invalid-target"
+
+
+def test_unsafe_sets_need_force_signed_by_the_approvers() -> None:
+    chain = Chain.start()
+    prev = bytes.fromhex(validator_record(chain).version_hash)
+    strict = dataclasses.replace(chain.validator_set, quorum_mode="strict")  # q = 3 of 3: no crash tolerance
+    two = dataclasses.replace(chain.validator_set, validators=chain.validator_set.validators[:2])
+    for target in (strict, two):
+        assert chain.check(change(chain, target, [0, 1])) == "unsafe-validator-set"
+    approvals = [approve(chain.admin_keys[i], CHAIN_ID, prev, strict, 1000) for i in (0, 1)]
+    # force added by the submitter alone does not match what the approvers signed
+    forced_later = validators_update(strict, approvals, prev=prev, admin_key=chain.admin_keys[0],
+                                     chain_id=CHAIN_ID, valid_until_height=1000, force=True)
+    assert chain.check(forced_later) == "bad-signature"
+    approvals = [approve(chain.admin_keys[i], CHAIN_ID, prev, strict, 1000, force=True) for i in (0, 1)]
+    chain.accept(validators_update(strict, approvals, prev=prev, admin_key=chain.admin_keys[0],
+                                   chain_id=CHAIN_ID, valid_until_height=1000, force=True))
+    assert validator_record(chain).pending == strict

@@ -164,3 +164,34 @@ def test_deactivated_or_compromised_issuer(chain: Chain) -> None:
     late = status_credential(LIST, did, new_doc_vm, OTHER)
     assert chain.check(publish(chain, late, OTHER, new_doc_vm,
                                prev=bytes.fromhex(record(chain).version_hash))) == "did-deactivated"
+
+
+def test_end_to_end_revocation_through_ledgr_vc(chain: Chain) -> None:
+    """Issue a credential with a status entry, revoke it on the ledger, verify with ledgr.vc."""
+    from ledgr.did.resolver import did_resolver
+    from ledgr.ledger.queries import status_list_fetcher
+    from ledgr.ledger.records import LedgerDidReader
+    from ledgr.vc import build_status_entry, verify
+    from ledgr.vc.proofs import add_proof
+    did = ledgr_issuer(chain)
+    vm = f"{did}#key-1"
+    chain.accept(publish(chain, status_credential(LIST, did, vm, ISSUER), ISSUER, vm))
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+        "issuer": did, "credentialSubject": {"id": "did:example:holder"},
+        "credentialStatus": build_status_entry(list_credential=LIST, index=77, status_purpose="revocation"),
+    }
+    signed = add_proof(credential, private_key=ISSUER, suite="eddsa-jcs-2022", verification_method=vm,
+                       created="2026-11-25T08:00:00Z")
+
+    def check() -> bool:
+        return verify(signed, checks=["proof", "status"], resolver=did_resolver(LedgerDidReader(chain.state)),
+                      status_list_fetcher=status_list_fetcher(chain.state)).verified
+
+    assert check()
+    prev = bytes.fromhex(record(chain).version_hash)
+    revoked = status_credential(LIST, did, vm, ISSUER, revoked=(77,))
+    chain.accept(publish(chain, revoked, ISSUER, vm, prev=prev))
+    assert not check()
+    with pytest.raises(LookupError):
+        status_list_fetcher(chain.state)("https://unknown.example/list")

@@ -170,3 +170,45 @@ def test_missing_node_is_an_invariant_violation() -> None:
     tree.update({h(b"a"): h(b"1"), h(b"b"): h(b"2")})
     with pytest.raises(InvariantViolation):
         apply_updates(lambda _h: None, tree.root, {h(b"c"): h(b"3")})
+
+
+def test_storage_pages_cover_four_levels() -> None:
+    from ledgr.ledger.smt_pages import PAGE_VERSION, load_page
+    tree = Tree()
+    leaves = {h(b"page%d" % i): h(b"v") for i in range(1000)}
+    tree.update(leaves)
+    assert tree.root == reference_root(leaves)
+    # stored one record per binary node this would be 999 internal nodes + 1000 leaves
+    assert len(tree.nodes) < 1999 / 4
+    assert all(page[0] == PAGE_VERSION for page in tree.nodes.values())
+    assert tree.root in tree.nodes
+    top = load_page(tree.nodes.get, tree.root)
+    assert top.hash == tree.root
+
+
+def test_single_leaf_tree_is_stored_as_a_page() -> None:
+    tree = Tree()
+    tree.update({h(b"only"): h(b"v")})
+    assert list(tree.nodes) == [tree.root]
+    proof = tree.proof(h(b"only"))
+    assert verify_proof(tree.root, h(b"only"), h(b"v"), proof)
+
+
+@pytest.mark.parametrize("page", [b"", b"\x01", b"\x02\x05", b"\x02\x02\x00", b"\x02\x00\x00"])
+def test_corrupt_pages_are_invariant_violations(page: bytes) -> None:
+    from ledgr.errors import InvariantViolation
+    from ledgr.ledger.smt_pages import load_page
+    with pytest.raises(InvariantViolation):
+        load_page({h(page + b"k"): page}.get, h(page + b"k"))
+
+
+def test_page_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgr.ledger import smt_pages
+    monkeypatch.setattr(smt_pages, "_PAGE_CACHE", {})
+    monkeypatch.setattr(smt_pages, "_PAGE_CACHE_SIZE", 4)
+    tree = Tree()
+    leaves = {h(b"c%d" % i): h(b"v") for i in range(300)}
+    tree.update(leaves)
+    for key_hash, value_hash in list(leaves.items())[:100]:
+        assert verify_proof(tree.root, key_hash, value_hash, tree.proof(key_hash))
+    assert len(smt_pages._PAGE_CACHE) <= 4

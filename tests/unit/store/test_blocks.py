@@ -9,12 +9,13 @@ import pytest
 
 from ledgr.crypto import sha256
 from ledgr.errors import IntegrityError, StorageError, VerificationFailed
-from ledgr.ledger.certified import verify_certified_read
+from ledgr.ledger.certified import verify_certified_read, verify_operation_included
 from ledgr.ledger.formats import operation_hash
 from ledgr.ledger.state import TIP_KEY, MemoryState, did_head_key
 from ledgr.ledger.state import Tip as LedgerTip
 from ledgr.store import Store
 from ledgr.store.env import BLOCKS, META, QCS
+from ledgr.store.keys import data_key
 from ledgr.store.reads import certified_read, find_operation, latest_block, load_block
 from ledgr.store.view import META_TIP
 from tests.unit.store.workload import DidWorkload
@@ -45,7 +46,7 @@ def test_a_block_and_all_its_writes_are_one_transaction(tmp_path: Path) -> None:
     with store:
         with store.snapshot() as view:
             block, qc, result = workload.next_block(view, 50)
-        assert len(result.state_writes) > 50 and len(result.smt_nodes) > 50
+        assert len(result.state_writes) > 50 and result.smt_nodes
         before = _txn_id(store)
         store.commit_block(block, qc, result)
         assert _txn_id(store) == before + 1
@@ -137,6 +138,10 @@ def test_reads_block_latest_operation_and_certified_state(tmp_path: Path) -> Non
         found = find_operation(view, operation_hash(op))
         assert found is not None and found.location.height == 2 and found.location.index == 1
         assert found.envelope == op
+        size = len(second.block.operations)
+        verify_operation_included(op, 1, size, found.tx_proof, second.block.header)
+        with pytest.raises(VerificationFailed):
+            verify_operation_included(op, 0, size, found.tx_proof, second.block.header)
         assert find_operation(view, sha256(b"unknown")) is None
 
         did = workload.did_of(1, 0)
@@ -216,4 +221,15 @@ def test_open_check_catches_a_tip_record_naming_another_block(tmp_path: Path) ->
         bad = type(tip)(tip.height, sha256(b"other"), tip.app_root)
         store._write(lambda txn: txn.put(META_TIP, bad.encode(), db=store._dbs[META]))
     with pytest.raises(IntegrityError, match="does not hash to the tip record"):
+        Store.open(tmp_path / "node")
+
+
+def test_open_check_catches_state_that_belongs_to_another_block(tmp_path: Path) -> None:
+    store, _ = _chain(tmp_path / "node", blocks=2)
+    with store:
+        first = store.read(lambda v: load_block(v, 1))
+        assert first is not None
+        stale = LedgerTip(1, first.block.hash(), first.block.header.app_root, first.block.header.time_ms)
+        store._write(lambda txn: txn.put(data_key(TIP_KEY), stale.encode(), db=store._dbs[b"state"]))
+    with pytest.raises(IntegrityError, match="state's tip record does not describe block 2"):
         Store.open(tmp_path / "node")

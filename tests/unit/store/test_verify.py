@@ -110,11 +110,22 @@ def test_cli_verify_exit_codes(tmp_path: Path) -> None:
 
     genesis_file = tmp_path / "genesis.json"
     genesis_file.write_text(json.dumps(workload.genesis.to_json()))
+    (tmp_path / "scratch").mkdir()
     mine = runner.invoke(cli, ["ledger", "verify", "--data-dir", str(tmp_path / "node"),
-                               "--genesis", str(genesis_file)])
+                               "--genesis", str(genesis_file), "--scratch-dir", str(tmp_path / "scratch")])
     assert mine.exit_code == 0 and json.loads(mine.stdout)["genesis"] == "given"
+    assert not any((tmp_path / "scratch").iterdir())  # the replay is cleaned up
 
     _tamper(tmp_path / "node", STATE, data_key(did_head_key(workload.did_of(1, 0))), b"{}")
     bad = runner.invoke(cli, ["ledger", "verify", "--data-dir", str(tmp_path / "node")])
     assert bad.exit_code == 1
     assert "differs from the replayed ledger" in bad.stderr and "Traceback" not in bad.output
+
+
+def test_cli_info_shows_the_tip(tmp_path: Path) -> None:
+    _ledger(tmp_path / "node", blocks=2, ops=3)
+    result = CliRunner().invoke(cli, ["ledger", "info", "--data-dir", str(tmp_path / "node")])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["height"] == 2 and info["indexed_operations"] == 6
+    assert info["chain_id"] and info["restored"] is None

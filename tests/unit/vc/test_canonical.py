@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ledgr.errors import InvalidDocument, TooLarge
+from ledgr.errors import InvalidDocument, TooLarge, UnknownContext
 from ledgr.vc.canonical import Limits, canonical_nquads
 from ledgr.vc.canonical_pyld import pyld_canonical_nquads
 from ledgr.vc.loader import DocumentLoader
@@ -194,3 +194,76 @@ def test_context_cache_is_bounded_per_loader(monkeypatch: pytest.MonkeyPatch) ->
     assert loader.derived["jsonld-cache-budget"] == [0]
     root = loader.derived["jsonld-initial-context"]
     assert len(root._cache) == 5
+
+
+def test_many_identical_leaves_under_distinguishable_parents_are_accepted() -> None:
+    document = {"@context": VOCAB, "@id": "urn:root", "course": [{"credits": 5} for _ in range(150)]}
+    out = canonical_nquads(document)
+    assert out.count("#credits>") == 150
+    assert out == pyld_canonical_nquads(document)
+
+
+def test_long_indistinguishable_blank_node_cycle_is_refused() -> None:
+    size = 100
+    nodes = [{"@id": f"_:c{i}", "next": {"@id": f"_:c{(i + 1) % size}"}} for i in range(size)]
+    assert _timed({"@context": VOCAB, "@graph": nodes}) < 1.0
+
+
+def test_presentation_with_signed_credentials_and_proof_agrees_with_pyld() -> None:
+    credentials = [json.loads((EDDSA_VECTORS / name).read_text()) for name in
+                   ("proof-set-chain/signedProofChain2.json", "eddsa-rdfc-2022/employ/signedDataInt.json")]
+    presentation = {
+        "@context": [V2], "type": ["VerifiablePresentation"], "holder": "did:example:holder",
+        "verifiableCredential": credentials,
+        "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                  "proofPurpose": "authentication", "challenge": "abc", "domain": ["a.example", "b.example"],
+                  "verificationMethod": "did:example:h#k", "created": "2024-01-01T00:00:00Z",
+                  "expires": "2025-01-01T00:00:00Z", "proofValue": "zabc"},
+    }
+    out = canonical_nquads(presentation)
+    assert out == pyld_canonical_nquads(presentation)
+    assert out.count(" .\n") == 85
+
+
+@pytest.mark.parametrize("bad", [
+    {"@context": VOCAB, 1: "x"},
+    {"@context": VOCAB, "p": {2: "x"}},
+    {"@context": [VOCAB, {"m": {"@id": "https://example.org/#m", "@container": "@language"}}], "m": {3: "x"}},
+    {"@context": VOCAB, "p": object()},
+    {"@context": [{"a": object()}], "a": 1},
+    {"@context": [{"a": float("nan")}], "a": 1},
+])
+def test_non_json_input_from_python_callers_is_an_invalid_document(bad: Any) -> None:
+    with pytest.raises(InvalidDocument):
+        canonical_nquads(bad)
+
+
+def test_inline_context_text_is_not_mistaken_for_a_url() -> None:
+    loader = DocumentLoader()
+    inline = {"@vocab": "https://example.org/#"}
+    canonical_nquads({"@context": inline, "@id": "urn:a", "p": 1}, loader=loader)
+    text = json.dumps(inline, sort_keys=True, separators=(",", ":"))
+    with pytest.raises(UnknownContext):
+        canonical_nquads({"@context": text, "@id": "urn:a", "p": 1}, loader=loader)
+
+
+def _graph(edges: list[tuple[str, str]]) -> dict[str, Any]:
+    nodes: dict[str, dict[str, Any]] = {}
+    for source, target in edges:
+        nodes.setdefault(source, {"@id": source, "p": []})["p"].append({"@id": target})
+    return {"@context": VOCAB, "@graph": list(nodes.values())}
+
+
+@pytest.mark.parametrize("name", ["bipartite K6,6", "torus 6x6"])
+def test_symmetric_graphs_that_run_for_seconds_are_refused(name: str) -> None:
+    if name.startswith("bipartite"):
+        edges = [(f"_:a{i}", f"_:b{j}") for i in range(6) for j in range(6)]
+    else:
+        edges = [(f"_:g{i}{j}", f"_:g{(i + d) % 6}{(j + 1 - d) % 6}") for i in range(6) for j in range(6)
+                 for d in (0, 1)]
+    assert _timed(_graph(edges)) < 1.0
+
+
+def test_small_symmetric_graph_is_accepted() -> None:
+    document = _graph([(f"_:a{i}", f"_:b{j}") for i in range(2) for j in range(2)])
+    assert canonical_nquads(document) == pyld_canonical_nquads(document)

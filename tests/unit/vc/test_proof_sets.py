@@ -16,7 +16,8 @@ import pytest
 from ledgr.crypto import PrivateKey
 from ledgr.did.key import did_key_document
 from ledgr.errors import InvalidDocument
-from ledgr.vc.proofs import add_proof, verify_proofs
+from ledgr.vc.proofs import _previous_proofs, add_proof, verify_proofs
+from ledgr.vc.suites import suite_for_proof
 from tests.paths import EDDSA_VECTORS
 
 FOLDER = EDDSA_VECTORS / "proof-set-chain"
@@ -73,14 +74,22 @@ def test_add_proof_builds_the_proof_set_and_chain_byte_for_byte() -> None:
         assert document == load(expected_name), expected_name
 
 
-def test_chained_proof_signs_the_documented_temporary_document() -> None:
-    chain = load("signedProofChain1.json")
-    temp = load("proofChainTempDoc1.json")
-    assert temp["proof"] == chain["proof"][:2]
-    assert [p.get("id") for p in temp["proof"]] == SET_IDS
-    temp2 = load("proofChainTempDoc2.json")
-    assert [p.get("id") for p in temp2["proof"]] == [CHAIN_ID]
-    assert temp2["proof"][0] == load("proofChainConfigSigned1.json")
+@pytest.mark.parametrize(("temp_name", "config_name", "key"), [
+    ("proofChainTempDoc1.json", "proofChainConfigSigned1.json", KEYS[2]),
+    ("proofChainTempDoc2.json", "proofChainConfigSigned2.json", KEYS[3]),
+])
+def test_chained_proof_signs_the_documented_temporary_document(temp_name: str, config_name: str,
+                                                               key: PrivateKey) -> None:
+    temp = load(temp_name)
+    proof = load(config_name)
+    chain = load("signedProofChain2.json")
+    # the proofs ledgr selects for previousProof are exactly the temporary document's
+    assert _previous_proofs(chain["proof"], proof["previousProof"]) == temp["proof"]
+    # and the chained proof is a signature over that temporary document
+    suite = suite_for_proof(proof)
+    assert suite.verify_proof(temp, proof, key.public_key)
+    without_proofs = {k: v for k, v in temp.items() if k != "proof"}
+    assert not suite.verify_proof(without_proofs, proof, key.public_key)
 
 
 def test_add_proof_does_not_mutate_input() -> None:
@@ -140,3 +149,9 @@ def test_ed25519_2020_cannot_join_a_set_when_it_must_change_the_context() -> Non
 def test_document_without_proof_is_not_verified() -> None:
     checks = verify_proofs(load("unsigned.json"), resolve_controller=resolve)
     assert len(checks) == 1 and not checks[0].verified
+
+
+def test_add_proof_refuses_a_malformed_existing_proof() -> None:
+    document = {**load("unsigned.json"), "proof": "not a proof"}
+    with pytest.raises(InvalidDocument, match="existing 'proof'"):
+        add_proof(document, private_key=KEYS[0], suite="eddsa-jcs-2022", verification_method=method(KEYS[0]))

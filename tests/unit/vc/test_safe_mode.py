@@ -153,3 +153,11 @@ def test_base_direction_would_be_dropped_so_it_is_refused(document: dict[str, An
     with pytest.raises(UnmappedTerm) as info:
         canonical_nquads(document)
     assert info.value.extra["term"] == "@direction"
+
+
+def test_undefined_vocabulary_value_is_named() -> None:
+    proof_config = {"@context": [V2], "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                    "verificationMethod": METHOD, "proofPurpose": "assertionMethodX"}
+    with pytest.raises(UnmappedTerm) as info:
+        canonical_nquads(proof_config)
+    assert info.value.extra["term"] == "assertionMethodX"
