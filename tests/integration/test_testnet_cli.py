@@ -136,3 +136,17 @@ def test_did_create_update_deactivate_and_certified_resolve(net: tuple[Path, lis
         time.sleep(0.05)
     final = json.loads(ledgr("did", "resolve", "--node", nodes[1]["url"], did).stdout)
     assert final["didDocumentMetadata"]["deactivated"] is True
+
+
+def test_down_then_up_restarts_the_same_network(net: tuple[Path, list[dict[str, Any]]]) -> None:
+    directory, nodes = net
+    before = json.loads(ledgr("node", "status", "--node", nodes[0]["url"]).stdout)
+    stopped = ledgr("testnet", "down", "--dir", str(directory)).stdout.split("\n")
+    assert [line for line in stopped if line] == ["node0 stopped", "node1 stopped", "node2 stopped"]
+    assert not any(n["running"] for n in json.loads(
+        ledgr("testnet", "status", "--dir", str(directory)).stdout)["nodes"])
+    again = json.loads(ledgr("testnet", "up", "--dir", str(directory), "--json").stdout)["nodes"]
+    assert [n["url"] for n in again] == [n["url"] for n in nodes]
+    after = json.loads(ledgr("node", "status", "--node", again[1]["url"]).stdout)
+    assert after["chain_id"] == before["chain_id"] and after["genesis_hash"] == before["genesis_hash"]
+    assert after["height"] >= before["height"]
