@@ -73,6 +73,12 @@ def test_starting_twice_is_a_one_line_error(net: tuple[Path, list[dict[str, Any]
     assert "already running" in line
 
 
+def test_a_second_node_on_one_data_directory_is_refused(net: tuple[Path, list[dict[str, Any]]]) -> None:
+    _, nodes = net
+    line = one_line_error(ledgr("node", "run", "--config", nodes[0]["config"], check=False, timeout=30))
+    assert "in use by a running node" in line
+
+
 def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
     base = free_base_port(3)
     with socket.socket() as blocker:
