@@ -14,6 +14,8 @@ Bounds and drop policy (a slow or dead peer can never exhaust memory):
   author's retry. Frames to a peer that is not connected are dropped (``not_connected``).
 - inbound: aiohttp refuses frames above ``max_message_bytes``; the handler must not block (the
   runtime puts frames on its own bounded queue and drops on overflow).
+- no permessage-deflate (disabled explicitly on both sides): signatures and hashes barely compress,
+  and deflating every proposal on the event loop would cost CPU for little gain.
 - frames from a key that left the validator set are dropped (``not_validator``).
 """
 
@@ -159,7 +161,7 @@ class PeerNetwork:
         assert self._session is not None
         timeout_s = self.config.handshake_timeout_ms / 1000
         async with self._session.ws_connect(peer.url, max_msg_size=self.config.max_message_bytes,
-                                            heartbeat=5.0, autoping=True) as ws:
+                                            heartbeat=5.0, autoping=True, compress=0) as ws:
             my_nonce = handshake.fresh_nonce()
             await ws.send_str(handshake.Hello(self.chain_id, self.me, my_nonce).to_frame())
             reply = handshake.parse_hello(await ws.receive_str(timeout=timeout_s), want_sig=True)
@@ -177,7 +179,7 @@ class PeerNetwork:
             await self._serve_link(reply.key, ws)
 
     async def _accept(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(max_msg_size=self.config.max_message_bytes, heartbeat=5.0)
+        ws = web.WebSocketResponse(max_msg_size=self.config.max_message_bytes, heartbeat=5.0, compress=False)
         await ws.prepare(request)
         timeout_s = self.config.handshake_timeout_ms / 1000
         try:
