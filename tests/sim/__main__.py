@@ -60,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         result = run_seed(seed, n, real_crypto=real, mutant=args.mutant, safety_ms=args.safety_ms)
         heights += result.heights
+        totals["byzantine_seeds"] = totals.get("byzantine_seeds", 0) + ("byz=none" not in result.description)
+        totals["over_threshold_seeds"] = totals.get("over_threshold_seeds", 0) + (
+            "OVER-THRESHOLD" in result.description)
+        totals["forks_with_evidence"] = totals.get("forks_with_evidence", 0) + (
+            result.forks if not result.violations else 0)
         decisions += result.decisions
         for key, value in result.faults.items():
             totals[key] = totals.get(key, 0) + value
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.crash_points:
         totals["crash_point_runs"] = points
     faults = " ".join(f"{k}={v}" for k, v in sorted(totals.items()))
-    print(f"# {elapsed:.1f} s, simulated heights {heights}, decisions {decisions}, faults: {faults}",
+    print(f"# {elapsed:.1f} s, simulated heights {heights}, decisions {decisions}, totals: {faults}",
           file=sys.stderr)
     print(f"seeds: {args.seeds}, violations: {violations}")
     return 0 if violations == 0 else 1
