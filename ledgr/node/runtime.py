@@ -201,11 +201,9 @@ class Node:
             if known is None or self._latest_vote_marks.get(peer, (0, 0, 0)) < vote_watermark(message):
                 self.latest_votes[peer] = payload
                 self._latest_vote_marks[peer] = vote_watermark(message)
-        height = message.height
-        if height > self.driver.peer_activity_height:
-            self.driver.peer_activity_height = height
-            if height >= self.chain.height + 1:
-                self.driver.wake()
+        if message.height == self.chain.height + 1:
+            self.driver.peer_activity_height = message.height
+            self.driver.wake()
         if self.started:
             self.driver.offer(received(message, self.peers_raw(peer)))
 
