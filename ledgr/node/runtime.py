@@ -266,11 +266,19 @@ class Node:
             "latest_block_time": tip.get("time"),
             "catching_up": (not self.started) or self.sync.catching_up,
             "sync_target_height": max(self.sync.best_height(), self.chain.height),
-            "consensus": {"height": self.driver.started_height or None, "round": self.driver.round},
+            "consensus": self._consensus_status(),
             "mempool": {"operations": len(self.mempool), "bytes": self.mempool.size_bytes},
             "validators": validators,
             "genesis_hash": self.chain.genesis_hash_hex,
         }
+
+    def _consensus_status(self) -> dict[str, Any]:
+        height = self.driver.started_height
+        if not height:
+            return {"height": None, "round": None, "proposer": None}
+        members = self.chain.validator_entries(height)
+        proposer = members[(height + self.driver.round) % len(members)]["name"]
+        return {"height": height, "round": self.driver.round, "proposer": proposer}
 
     def block(self, height: int | None) -> dict[str, Any]:
         target = self.chain.height if height is None else height
