@@ -20,10 +20,11 @@ DID_ERROR_TYPES = [
     "https://www.w3.org/ns/did#REPRESENTATION_NOT_SUPPORTED",
     "https://www.w3.org/ns/did#METHOD_NOT_SUPPORTED",
     "https://www.w3.org/ns/did#INVALID_DID_URL",
+    "https://www.w3.org/ns/did#INVALID_OPTIONS",
     "https://www.w3.org/ns/did#INTERNAL_ERROR",
 ]
 LEGACY_DID_ERRORS = ["invalidDid", "notFound", "representationNotSupported", "methodNotSupported",
-                     "invalidDidUrl", "internalError"]
+                     "invalidDidUrl", "invalidOptions", "internalError"]
 # the document, or null when resolution failed (OpenAPI 3.0 has no "null" type: a nullable empty object)
 NULLABLE_DOCUMENT = {"anyOf": [ref("DidDocument"), {"type": "object", "nullable": True, "maxProperties": 0}]}
 SCOPE = {"type": "string", "pattern": "^(admin|read|status|status:did:.+|issue:did:.+)$"}
