@@ -15,11 +15,12 @@ from aiohttp import web
 from ledgr.api.auth import require_issuer_scope, require_status_scope
 from ledgr.api.services import services_of
 from ledgr.api.vc_bodies import issuer_of, json_object, member, required
-from ledgr.errors import InvalidDocument, InvalidInput, NotFound, TooLarge
+from ledgr.errors import InvalidDocument, InvalidInput, NotFound, Unprocessable
 from ledgr.node.issuing import SUITES
 
 VC_LD_JSON = "application/vc+ld+json"
-# result error codes meaning "could not verify: malformed input" (VC API: 400, not a 200 result)
+# result error codes meaning "could not verify: malformed input" (VC API: 400, not a 200 result;
+# a processing limit such as a poisoned blank-node graph: 422)
 INPUT_CODES = {"invalid-input", "invalid-document", "invalid-encoding", "unknown-context", "unmapped-term",
                "too-large"}
 MAX_CHALLENGE_CHARS = 256
@@ -32,11 +33,12 @@ def _result_response(result: dict[str, Any]) -> web.Response:
         codes |= {e.get("code") for e in check.get("errors", []) if isinstance(e, dict)}
     input_codes = codes & INPUT_CODES
     if not result.get("verified") and input_codes:
-        error: InvalidInput = (TooLarge if input_codes == {"too-large"} else InvalidDocument)(
-            "the input is malformed and could not be verified: "
-            + "; ".join(str(e.get("message")) for e in _all_errors(result)[:3]),
-            errors=_all_errors(result)[:32])
-        raise error
+        detail = "; ".join(str(e.get("message")) for e in _all_errors(result)[:3])
+        if input_codes == {"too-large"}:
+            raise Unprocessable(f"the input exceeds a processing limit: {detail}",
+                                errors=_all_errors(result)[:32])
+        raise InvalidDocument(f"the input is malformed and could not be verified: {detail}",
+                              errors=_all_errors(result)[:32])
     return web.json_response(result)
 
 

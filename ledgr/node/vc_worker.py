@@ -26,7 +26,7 @@ from typing import Any
 from ledgr.crypto import PublicKey
 from ledgr.did.dereference import dereference
 from ledgr.did.resolver import did_resolver
-from ledgr.errors import LedgrError
+from ledgr.errors import LedgrError, TooLarge
 from ledgr.ledger.queries import status_list_fetcher
 from ledgr.ledger.records import LedgerDidReader
 from ledgr.store.store import Store
@@ -74,10 +74,12 @@ def _run(kind: str, args: dict[str, Any]) -> Answer:
         if kind == "verify":
             return True, _verify_with_store(args)
         return False, ("InvalidInput", f"unknown job {kind}", {})
+    except TooLarge as exc:  # a processing limit of the engine (not the body size): 422, not 413
+        return False, ("Unprocessable", exc.detail, dict(exc.extra))
     except LedgrError as exc:
         return False, (type(exc).__name__, exc.detail, dict(exc.extra))
     except RecursionError:
-        return False, ("TooLarge", "the document is nested too deeply", {})
+        return False, ("Unprocessable", "the document is nested too deeply", {})
     except Exception:  # a bug or an input the engine did not anticipate: never a 500 with internals
         _log.exception("vc worker job %s failed", kind)
         return False, ("Unprocessable", "the document could not be processed", {})

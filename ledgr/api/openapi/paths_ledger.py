@@ -77,6 +77,17 @@ def ledger_paths() -> dict[str, Any]:
             parameters=[param("StateKind"), param("StateId"), param("Proof")],
             responses={"200": ok("The value (and proof)", ref("StateRead"), state)},
             errors=(404,))},
+        "/genesis": {"get": operation(
+            op_id="getGenesis", access="read", tag=TAG, summary="The genesis document",
+            description="The network's genesis document and its hash. Clients pin it (trust on first "
+                        "use) and check certified reads against its validator set.",
+            responses={"200": ok("The genesis document", {
+                "type": "object", "required": ["genesis", "genesis_hash"],
+                "properties": {"genesis": {"type": "object"}, "genesis_hash": {"type": "string",
+                                                                               "pattern": "^[0-9a-f]{64}$"}}},
+                {"genesis": {"chain_id": ex.CHAIN_ID, "genesis_time_ms": 1700000000000,
+                             "validator_set": {}, "params": {"max_block_ops": 1000}},
+                 "genesis_hash": ex.VALIDATORS_HASH})})},
         "/health": {"get": operation(
             op_id="getHealth", access="public", tag="Operations monitoring", summary="Liveness",
             description="200 while the process serves requests.",

@@ -8,7 +8,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,9 +51,9 @@ class IssuerNode:
     data_dir: Path
     tokens: TokenStore
     admin: str
+    app: web.Application
     issuer_did: str = ""
     issuer_token: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     async def call(self, method: str, path: str, body: Any = None, token: str | None = None,
                    headers: dict[str, str] | None = None, raw: bytes | None = None,
@@ -93,12 +93,14 @@ async def start_issuer_node(directory: Path) -> AsyncIterator[IssuerNode]:
     admin, _ = tokens.create(["admin"], label="admin", now=T0)
     node = Node(config)
     await node.start()
-    runner = web.AppRunner(create_app(node))
+    app = create_app(node)
+    runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", api_port).start()
     try:
         async with aiohttp.ClientSession() as session:
-            client = IssuerNode(f"http://127.0.0.1:{api_port}", session, node, config.data_dir, tokens, admin)
+            client = IssuerNode(f"http://127.0.0.1:{api_port}", session, node, config.data_dir, tokens, admin,
+                                app)
             for _ in range(200):
                 if node.chain.height >= 1:
                     break
