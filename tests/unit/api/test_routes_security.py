@@ -90,7 +90,8 @@ async def test_status_change_needs_the_issuers_status_scope(api: IssuerNode) -> 
     ("/v1/credentials/issue", b"x" * (300 * 1024), 413),
     ("/v1/credentials/verify", b'{"verifiableCredential": "' + b"y" * (300 * 1024) + b'"}', 413),
 ])
-async def test_malformed_bodies_are_clear_problems(api: IssuerNode, path: str, raw: bytes, status: int) -> None:
+async def test_malformed_bodies_are_clear_problems(api: IssuerNode, path: str, raw: bytes,
+                                                   status: int) -> None:
     code, body, response = await api.call("POST", path, raw=raw, token=api.issuer_token)
     _problem(code, body, response, status)
 
@@ -110,8 +111,9 @@ async def test_unknown_context_and_poisoned_graph_are_refused_not_500(api: Issue
     assert code in (400, 422), body
     _problem(code, body, response, code)
     signed = {**poisoned, "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
-                                    "verificationMethod": f"{api.issuer_did}#x", "proofPurpose": "assertionMethod",
-                                    "created": "2026-01-01T00:00:00Z", "proofValue": "z" + "2" * 80}}
+                                    "verificationMethod": f"{api.issuer_did}#x",
+                                    "proofPurpose": "assertionMethod", "created": "2026-01-01T00:00:00Z",
+                                    "proofValue": "z" + "2" * 80}}
     code, body, response = await api.call("POST", "/v1/credentials/verify", {"verifiableCredential": signed})
     assert code in (200, 400, 422), body
     if code == 200:
