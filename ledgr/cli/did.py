@@ -61,10 +61,8 @@ def _chain(url: str) -> tuple[str, int]:
 def _current(url: str, did_value: str) -> dict[str, Any]:
     try:
         state = get_json(url, f"/v1/state/did/{did_value}")
-    except LedgrError as exc:
-        if getattr(exc, "http_status", None) == 404:
-            raise NotFound(f"{did_value} is not on the ledger") from exc
-        raise
+    except NotFound as exc:
+        raise NotFound(f"{did_value} is not on the ledger") from exc
     return dict(state["entries"])
 
 

@@ -119,15 +119,17 @@ class Node:
             log.info("consensus_started", height=self.chain.height + 1)
             watcher = asyncio.create_task(self._sync_watch())
             self._tasks.append(watcher)
-            await asyncio.wait([driver_task, watcher], return_when=asyncio.FIRST_COMPLETED)
-            if driver_task.done() and not driver_task.cancelled() and driver_task.exception() is not None:
-                error = driver_task.exception()
-                if isinstance(error, LedgrError):
+            done, _pending = await asyncio.wait([driver_task, watcher], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
                     raise error
-                raise StorageError(f"consensus stopped: {error!r}")
         except LedgrError as exc:
             log.error("node_stopped", error=exc.detail)
             self.fatal = exc
+        except Exception as exc:  # a bug: stop with a non-zero exit instead of running half-dead
+            log.exception("node_crashed")
+            self.fatal = StorageError(f"the node stopped on an internal error: {exc!r}")
 
     async def stop(self) -> None:
         for task in self._tasks:

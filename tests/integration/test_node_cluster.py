@@ -8,6 +8,7 @@ One cluster for the whole module (tests run in file order and leave it healthy f
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -154,6 +155,18 @@ def test_writes_through_any_node_resolve_from_the_others_with_verified_proofs(cl
     unknown = "did:ledgr:11111111111111111111"
     absent = get_json(f"{cluster.urls[1]}/v1/state/did/{unknown}?proof=true")
     assert verify_state_answer(absent, cluster.genesis.validator_set).values["head"] is None
+
+
+def test_an_idle_network_makes_only_heartbeat_blocks(cluster: Cluster) -> None:
+    """No operations → no blocks except one per heartbeat interval (2 s in this cluster)."""
+    start = cluster.height(0)
+    time.sleep(5.0)
+    end = cluster.height(0)
+    assert 1 <= end - start <= 3, (start, end)
+    blocks = [get_json(f"{cluster.urls[1]}/v1/blocks/{h}") for h in range(start, end + 1)]
+    assert all(b["operation_count"] == 0 for b in blocks[1:])
+    gaps = [b["header"]["time_ms"] - a["header"]["time_ms"] for a, b in itertools.pairwise(blocks)]
+    assert all(gap >= 1900 for gap in gaps), gaps
 
 
 async def _committed_everywhere(cluster: Cluster, result: LoadResult, nodes: list[int]) -> None:

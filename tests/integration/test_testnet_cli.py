@@ -73,6 +73,12 @@ def test_starting_twice_is_a_one_line_error(net: tuple[Path, list[dict[str, Any]
     assert "already running" in line
 
 
+def test_a_second_node_on_one_data_directory_is_refused(net: tuple[Path, list[dict[str, Any]]]) -> None:
+    _, nodes = net
+    line = one_line_error(ledgr("node", "run", "--config", nodes[0]["config"], check=False, timeout=30))
+    assert "in use by a running node" in line
+
+
 def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
     base = free_base_port(3)
     with socket.socket() as blocker:
@@ -136,3 +142,17 @@ def test_did_create_update_deactivate_and_certified_resolve(net: tuple[Path, lis
         time.sleep(0.05)
     final = json.loads(ledgr("did", "resolve", "--node", nodes[1]["url"], did).stdout)
     assert final["didDocumentMetadata"]["deactivated"] is True
+
+
+def test_down_then_up_restarts_the_same_network(net: tuple[Path, list[dict[str, Any]]]) -> None:
+    directory, nodes = net
+    before = json.loads(ledgr("node", "status", "--node", nodes[0]["url"]).stdout)
+    stopped = ledgr("testnet", "down", "--dir", str(directory)).stdout.split("\n")
+    assert [line for line in stopped if line] == ["node0 stopped", "node1 stopped", "node2 stopped"]
+    assert not any(n["running"] for n in json.loads(
+        ledgr("testnet", "status", "--dir", str(directory)).stdout)["nodes"])
+    again = json.loads(ledgr("testnet", "up", "--dir", str(directory), "--json").stdout)["nodes"]
+    assert [n["url"] for n in again] == [n["url"] for n in nodes]
+    after = json.loads(ledgr("node", "status", "--node", again[1]["url"]).stdout)
+    assert after["chain_id"] == before["chain_id"] and after["genesis_hash"] == before["genesis_hash"]
+    assert after["height"] >= before["height"]

@@ -169,3 +169,27 @@ async def test_status_health_ready_and_metrics(api: Api) -> None:
     assert latest["height"] == status["height"] or latest["height"] >= status["height"]
     _s, genesis, _r = await api.get("/v1/genesis")
     assert Genesis.from_json(genesis["genesis"]).hash() == api.genesis.hash()
+
+
+async def test_a_conflicting_operation_accepted_at_entry_is_later_reported_rejected(api: Api) -> None:
+    key = PrivateKey.generate()
+    did, envelope = create_did(key, api.genesis.chain_id, 1)
+    _s, body, _r = await api.post("/v1/operations", envelope, "application/octet-stream")
+    _s, created, _r = await api.get(f"/v1/operations/{body['hash']}?wait=10")
+    prev = bytes.fromhex(body["hash"])
+    first = deactivate_did(key, did, prev, api.genesis.chain_id, created["height"])
+    second = deactivate_did(key, did, prev, api.genesis.chain_id, created["height"] + 1)
+    answers = await asyncio.gather(api.post("/v1/operations", first, "application/octet-stream"),
+                                   api.post("/v1/operations", second, "application/octet-stream"))
+    assert [a[0] for a in answers] == [202, 202], "both pass the entry check on the same state"
+    outcomes = await asyncio.gather(*(api.get(f"/v1/operations/{a[1]['hash']}?wait=10") for a in answers))
+    statuses = sorted(o[1]["status"] for o in outcomes)
+    assert statuses == ["committed", "rejected"], outcomes
+    rejected = next(o[1] for o in outcomes if o[1]["status"] == "rejected")
+    assert rejected["reason"].split(":")[0] in ("prev-mismatch", "did-deactivated"), rejected
+
+
+async def test_submit_with_wait_answers_the_outcome_in_one_request(api: Api) -> None:
+    _did, envelope = create_did(PrivateKey.generate(), api.genesis.chain_id, 1)
+    status, body, _r = await api.post("/v1/operations?wait=10", envelope, "application/octet-stream")
+    assert status == 200 and body["status"] == "committed" and body["inclusion_proof"]["tree_size"] >= 1
