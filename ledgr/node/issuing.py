@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledgr.crypto import PublicKey, sealed
 from ledgr.did.ledgr_method import PLACEHOLDER_DID, derive_did, substitute
@@ -29,9 +29,11 @@ from ledgr.node.keystore import (
     read_file_bounded,
     secret_from_passphrase,
 )
-from ledgr.node.runtime import Node
 from ledgr.node.vc_pool import VcPool
 from ledgr.vc.proofs import PreparedProof, finish_proof
+
+if TYPE_CHECKING:
+    from ledgr.node.runtime import Node
 
 KEYSTORE_SUBDIR = "keystore"
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"

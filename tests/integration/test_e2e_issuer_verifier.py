@@ -125,6 +125,10 @@ def test_issue_on_a_verify_on_b_revoke_and_see_it_on_c(network: list[tn.TestnetN
     checked = cli("vc", "verify", "--node", c.url, str(Path(a.data_dir).parent / "vc.json"))
     assert checked.returncode == 1, checked.stdout
 
+    listed_validators = cli("validators", "list", "--node", b.url, "--json")
+    assert listed_validators.returncode == 0, listed_validators.stderr
+    assert len(json.loads(listed_validators.stdout)) == 3
+
     slug = listed["statusListCredential"].rsplit("/", 1)[-1]
     for node in (b, c):
         code, list_vc = call(f"{node.url}/v1/status-lists/{slug}")
