@@ -169,6 +169,9 @@ def did_schemas() -> dict[str, Any]:
             "properties": {
                 "label": {"type": "string", "minLength": 1, "maxLength": 64},
                 "did": {"allOf": [DID], "description": "a did:ledgr to bind the key to; default: did:key"},
+                "didMethod": {"type": "string", "enum": ["key", "ledgr"], "default": "key",
+                              "description": "`ledgr`: derive a new did:ledgr from the generated key's "
+                                             "default document (publish it with POST /identifiers)"},
                 "secretKeyMultibase": {"type": "string", "pattern": "^z3u2[1-9A-HJ-NP-Za-km-z]+$",
                                        "description": "import this key (never returned afterwards)"},
             },
