@@ -114,6 +114,8 @@ def main() -> None:
     parser.add_argument("--loaders", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="api.signing_workers of the node")
     parser.add_argument("--only", choices=["issue", "verify", "resolve"], default=None)
+    parser.add_argument("--access-log", action="store_true",
+                        help="keep the node's per-request access log on (written to its log file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ledgr-bench-api-") as tmp:
         directory = Path(tmp) / "net"
@@ -127,7 +129,7 @@ def main() -> None:
             [f"issue:{key_issuer.did}", f"issue:{ledgr_issuer.did}"], label="bench", now=now)
         env = {"LEDGR_KEYSTORE_PASSPHRASE": PASSPHRASE, "LEDGR_API_RATE_PER_S": "1000000",
                "LEDGR_API_RATE_BURST": "1000000", "LEDGR_API_SIGNING_WORKERS": str(args.workers),
-               "LEDGR_LOG_LEVEL": "warning"}
+               "LEDGR_API_ACCESS_LOG": "true" if args.access_log else "false"}
         try:
             tn.start_node(node, env=env)
             tn.wait_committed([node], 1, 60)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
@@ -80,7 +81,8 @@ async def create_issuer(request: web.Request) -> web.Response:
     method = member(body, "didMethod", str) or "key"
     if method not in ("key", "ledgr"):
         raise InvalidInput("didMethod must be 'key' or 'ledgr'", property="didMethod")
-    keystore = services.issuer.keystore(create=True)
+    # creating/unlocking the keystore runs Argon2id (~0.7 s): off the event loop, which runs consensus
+    keystore = await asyncio.to_thread(services.issuer.keystore, create=True)
     now = datetime.now(UTC)
     if secret is not None:
         info = keystore.import_issuer(secret, label, now=now, did=did)

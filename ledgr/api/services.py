@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ledgr.api.access_log import access_log_middleware
 from ledgr.api.audit import AuditLog
 from ledgr.api.auth import auth_middleware, principal_of
 from ledgr.api.openapi import build_document, route_access
@@ -84,8 +85,10 @@ def install(app: web.Application, node: Node) -> Services:
     access: dict[tuple[str, str], Any] = dict(route_access(document))
     access[("GET", "/1.0/identifiers/{did}")] = "read"
     clock = time.monotonic
-    # after problem+json (set by create_app): auth first, so rate limits are charged per token
-    middlewares: list[Any] = [
+    # after problem+json (set by create_app): the access log sees every answer but aiohttp's own
+    # errors, then auth, so rate limits are charged per token
+    middlewares: list[Any] = [access_log_middleware] if api.access_log else []
+    middlewares += [
         auth_middleware(tokens, now=_now, private_reads=api.private_reads, default_access="public",
                         route_access=access, failure_limiter=TokenBucketLimiter(5.0, 20, clock=clock),
                         audit=audit),

@@ -53,6 +53,7 @@ class ApiConfig:
     rate_burst: int = 400
     signing_workers: int = 1
     signing_queue: int = 2000
+    access_log: bool = True
 
 
 @dataclass(frozen=True)
