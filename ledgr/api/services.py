@@ -10,6 +10,7 @@ named by ``api.keystore_passphrase_env``), the audit log in ``DATA_DIR/audit.log
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ledgr.api.access_log import access_log_middleware
+from ledgr.api.access_log import AccessLog
 from ledgr.api.audit import AuditLog
 from ledgr.api.auth import auth_middleware, principal_of
 from ledgr.api.openapi import build_document, route_access
@@ -87,7 +88,9 @@ def install(app: web.Application, node: Node) -> Services:
     clock = time.monotonic
     # after problem+json (set by create_app): the access log sees every answer but aiohttp's own
     # errors, then auth, so rate limits are charged per token
-    middlewares: list[Any] = [access_log_middleware] if api.access_log else []
+    logged = api.access_log and config.log.level in ("debug", "info")
+    access_log = AccessLog(sys.stderr, config.name) if logged else None
+    middlewares: list[Any] = [access_log.middleware()] if access_log is not None else []
     middlewares += [
         auth_middleware(tokens, now=_now, private_reads=api.private_reads, default_access="public",
                         route_access=access, failure_limiter=TokenBucketLimiter(5.0, 20, clock=clock),
@@ -104,8 +107,12 @@ def install(app: web.Application, node: Node) -> Services:
     async def start(_app: web.Application) -> None:
         issuer.open_keystore()
         await pool.warm_up()
+        if access_log is not None:
+            access_log.start()
 
     async def stop(_app: web.Application) -> None:
+        if access_log is not None:
+            await access_log.stop()
         pool.close()
         audit.close()
 
