@@ -123,6 +123,22 @@ async def test_rotation_update_and_deactivation(api: IssuerNode) -> None:
     code, verdict, _r = await api.call("POST", "/v1/credentials/verify",
                                        {"verifiableCredential": body["verifiableCredential"]})
     assert verdict["verified"] is True
+    code, current, _c = await _get(api, f"/v1/identifiers/{api.issuer_did}")
+    service = {"id": f"{api.issuer_did}#website", "type": "LinkedDomains",
+               "serviceEndpoint": "https://gemeente.example"}
+    document = {**current["didDocument"], "service": [service]}
+    stale = first["didDocumentMetadata"]["versionHash"]
+    code, problem, _r = await api.call("PUT", f"/v1/identifiers/{api.issuer_did}",
+                                       {"didDocument": document, "prev": stale}, api.issuer_token)
+    assert code == 409 and problem["rule"] == "prev-mismatch"
+    code, updated, _r = await api.call("PUT", f"/v1/identifiers/{api.issuer_did}",
+                                       {"didDocument": document,
+                                        "prev": current["didDocumentMetadata"]["versionHash"]}, api.issuer_token)
+    assert code == 200 and updated["state"] == "finished", updated
+    assert updated["didDocument"]["service"][0]["serviceEndpoint"] == "https://gemeente.example"
+    code, problem, _r = await api.call("PUT", f"/v1/identifiers/{api.issuer_did}", {"didDocument": document},
+                                       api.admin)
+    assert code == 403
     code, gone, _r = await api.call("DELETE", f"/v1/identifiers/{api.issuer_did}", token=api.issuer_token)
     assert code == 200, gone
     code, result, _c = await _get(api, f"/v1/identifiers/{api.issuer_did}")
