@@ -131,9 +131,9 @@ async def test_rotation_update_and_deactivation(api: IssuerNode) -> None:
     code, problem, _r = await api.call("PUT", f"/v1/identifiers/{api.issuer_did}",
                                        {"didDocument": document, "prev": stale}, api.issuer_token)
     assert code == 409 and problem["rule"] == "prev-mismatch"
+    fresh = current["didDocumentMetadata"]["versionHash"]
     code, updated, _r = await api.call("PUT", f"/v1/identifiers/{api.issuer_did}",
-                                       {"didDocument": document,
-                                        "prev": current["didDocumentMetadata"]["versionHash"]}, api.issuer_token)
+                                       {"didDocument": document, "prev": fresh}, api.issuer_token)
     assert code == 200 and updated["state"] == "finished", updated
     assert updated["didDocument"]["service"][0]["serviceEndpoint"] == "https://gemeente.example"
     code, problem, _r = await api.call("PUT", f"/v1/identifiers/{api.issuer_did}", {"didDocument": document},
