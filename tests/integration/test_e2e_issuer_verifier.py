@@ -125,6 +125,16 @@ def test_issue_on_a_verify_on_b_revoke_and_see_it_on_c(network: list[tn.TestnetN
     checked = cli("vc", "verify", "--node", c.url, str(Path(a.data_dir).parent / "vc.json"))
     assert checked.returncode == 1, checked.stdout
 
+    unsigned = Path(a.data_dir).parent / "unsigned.json"
+    unsigned.write_text(json.dumps({"@context": ["https://www.w3.org/ns/credentials/v2"],
+                                    "type": ["VerifiableCredential"], "issuer": did,
+                                    "credentialSubject": {"id": "did:example:carol", "name": "Carol"}}))
+    issued = cli("vc", "issue", "--node", a.url, "--token", token, "--suite", "eddsa-jcs-2022",
+                 "--status", "revocation", str(unsigned))
+    assert issued.returncode == 0, issued.stderr
+    by_cli = json.loads(issued.stdout)
+    assert by_cli["proof"]["cryptosuite"] == "eddsa-jcs-2022" and "credentialStatus" in by_cli
+
     listed_validators = cli("validators", "list", "--node", b.url, "--json")
     assert listed_validators.returncode == 0, listed_validators.stderr
     assert len(json.loads(listed_validators.stdout)) == 3
