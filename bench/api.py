@@ -6,7 +6,10 @@ measures, each for ``--seconds`` with ``--concurrency`` requests in flight per l
 
 - ``POST /v1/credentials/issue`` per suite (201s per second);
 - ``POST /v1/credentials/verify`` of an eddsa-rdfc-2022 and an eddsa-jcs-2022 credential (200s/s);
-- ``GET /v1/identifiers/{did:ledgr}`` without and with ``proof=true`` (200s/s).
+- ``GET /v1/identifiers/{did:ledgr}`` without and with ``proof=true`` (200s/s);
+- commit latency (p50/p99) of ``did.create`` operations submitted at 5/s, with the node idle and during
+  an eddsa-rdfc-2022 issuing burst: canonicalization runs in the worker pool, so consensus on the
+  same node should not stall.
 
 The load generator runs in ``--loaders`` separate processes (aiohttp clients), never in the node's.
 
@@ -36,6 +39,7 @@ from ledgr.crypto import sealed
 from ledgr.node import testnet as tn
 from ledgr.node.issuing import ledgr_did_for_key
 from ledgr.node.keystore import Keystore, secret_from_passphrase
+from ledgr.node.loadgen import presign, run_rate
 
 PASSPHRASE = "benchmark keystore passphrase"
 CREDENTIAL_SUBJECT = {"id": "did:example:alice", "name": "Alice Example",
@@ -106,6 +110,38 @@ def measure(job: dict[str, Any], seconds: float, concurrency: int, loaders: int)
     return sum(r[0] for r in results) / elapsed, sum(r[1] for r in results)
 
 
+def percentile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))] if values else float("nan")
+
+
+def commit_latency(base: str, count: int) -> tuple[float, float, int]:
+    """p50/p99 (ms) of ``count`` did.create operations submitted at 5/s; and how many committed."""
+    with urllib.request.urlopen(f"{base}/v1/status", timeout=10) as response:
+        status = json.loads(response.read())
+    envelopes = presign(count, status["chain_id"], int(status["height"]))
+    result = asyncio.run(run_rate([base], envelopes, 5.0))
+    latencies = result.latencies_ms()
+    return percentile(latencies, 0.5), percentile(latencies, 0.99), len(result.committed)
+
+
+def latency_during(job: dict[str, Any], seconds: float, concurrency: int, loaders: int, base: str,
+                   count: int) -> tuple[float, float, int, float]:
+    """:func:`commit_latency` while ``loaders`` processes run ``job`` (and their rate)."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [context.Process(target=_loader, args=(job, seconds, concurrency, queue))
+                 for _ in range(loaders)]
+    for process in processes:
+        process.start()
+    time.sleep(1.5)  # spawn start-up: measure while the load runs
+    p50, p99, committed = commit_latency(base, count)
+    results = [queue.get() for _ in processes]
+    for process in processes:
+        process.join()
+    rate = sum(r[0] for r in results) / (max(r[3] for r in results) - min(r[2] for r in results))
+    return p50, p99, committed, rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -113,7 +149,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--loaders", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="api.signing_workers of the node")
-    parser.add_argument("--only", choices=["issue", "verify", "resolve"], default=None)
+    parser.add_argument("--only", choices=["issue", "verify", "resolve", "consensus"], default=None)
     parser.add_argument("--access-log", action="store_true",
                         help="keep the node's per-request access log on (written to its log file)")
     args = parser.parse_args()
@@ -152,7 +188,14 @@ def main() -> None:
                                   ("?proof=true", "resolve did:ledgr, proof=true")):
                 jobs.append(("resolve", label, {"method": "GET", "expect": 200,
                                                 "url": f"{base}/v1/identifiers/{ledgr_issuer.did}{suffix}"}))
-            rows = []
+            rows: list[tuple[str, float, int]] = []
+            if args.only in (None, "consensus"):
+                p50, p99, committed = commit_latency(base, 25)
+                print(f"commit latency, idle: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({committed}/25 committed)")
+                p50, p99, committed, rate = latency_during(jobs[0][2], 8.0, args.concurrency, args.loaders,
+                                                           base, 25)
+                print(f"commit latency during rdfc issuing at {rate:,.0f}/s: p50 {p50:.1f} ms, "
+                      f"p99 {p99:.1f} ms ({committed}/25 committed)", flush=True)
             for kind, label, job in jobs:
                 if args.only and kind != args.only:
                     continue
