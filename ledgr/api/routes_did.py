@@ -90,6 +90,11 @@ async def update_did(request: web.Request) -> web.Response:
     body = await json_object(request)
     document = required(body, "didDocument", dict)
     prev = member(body, "prev", str)
+    compromised = member(body, "compromisedKeys", list)
+    if compromised is not None and (not compromised or len(compromised) > 16
+                                    or not all(isinstance(k, str) for k in compromised)):
+        raise InvalidInput("compromisedKeys is a list of 1-16 publicKeyMultibase strings",
+                           property="compromisedKeys")
     require_issuer_scope(request, did)
     actor = services.actor(request)
     current = _current(services, did)
@@ -97,8 +102,10 @@ async def update_did(request: web.Request) -> web.Response:
     if prev is not None and prev != version_hash:
         raise Conflict(f"{did} changed: its current version is {version_hash}", rule="prev-mismatch")
     key = services.issuer.issuer(did).active_key
-    receipt = await services.issuer.submit("did.update", did, {"document": document},
-                                           bytes.fromhex(version_hash), key.id)
+    update: dict[str, Any] = {"document": document}
+    if compromised:
+        update["compromisedKeys"] = compromised
+    receipt = await services.issuer.submit("did.update", did, update, bytes.fromhex(version_hash), key.id)
     services.audit.record("did.updated", actor=actor, did=did, operationHash=receipt["hash"])
     return _registration(services, did, receipt, 200)
 

@@ -125,7 +125,11 @@ def did_schemas() -> dict[str, Any]:
         "DidUpdateRequest": {
             "type": "object", "required": ["didDocument"],
             "properties": {"didDocument": ref("DidDocument"),
-                           "prev": {"allOf": [HEX64], "description": "version being replaced"}},
+                           "prev": {"allOf": [HEX64], "description": "version being replaced"},
+                           "compromisedKeys": {
+                               "type": "array", "minItems": 1, "maxItems": 16, "items": MULTIKEY,
+                               "description": "keys to declare compromised: no proof by them verifies "
+                                              "any more, whatever its date (docs/did-method.md §4)"}},
         },
         "DidRegistrationResult": {
             "type": "object", "required": ["did", "operationHash", "state"],

@@ -5,16 +5,20 @@ deactivation) on a real node."""
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.parse
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from ledgr.crypto import PrivateKey
 from ledgr.node.certified import verify_state_answer
-from tests.unit.api.issuer_node import IssuerNode, credential, start_issuer_node
+from ledgr.vc import issue
+from tests.unit.api.issuer_node import T0, IssuerNode, credential, start_issuer_node
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -96,6 +100,50 @@ async def test_certified_read_verifies(api: IssuerNode) -> None:
     genesis_validators = api.node.chain.validator_set(api.node.chain.height)
     checked = verify_state_answer(proof["head"], genesis_validators)
     assert checked.values["head"] is not None
+
+
+async def test_a_compromised_key_never_verifies_again(api: IssuerNode) -> None:
+    """A backup key K2 (held offline) signs a credential; once the node's key declares K2 compromised,
+    that credential fails, although it was made while K2 was listed (docs/did-method.md §4)."""
+    code, issuer, _r = await api.call("POST", "/v1/issuers", {"label": "Two keys", "didMethod": "ledgr"},
+                                      api.admin)
+    did = issuer["did"]
+    token, _ = api.tokens.create([f"issue:{did}"], label="two keys", now=T0)
+    code, _created, _r = await api.call("POST", "/v1/identifiers",
+                                        {"verificationMethod": issuer["verificationMethod"]}, token)
+    assert code == 201
+    backup = PrivateKey.generate()
+    code, current, _c = await _get(api, f"/v1/identifiers/{did}")
+    document = current["didDocument"]
+    backup_vm = {"id": f"{did}#backup", "type": "Multikey", "controller": did,
+                 "publicKeyMultibase": backup.public_key.multikey}
+    with_backup = {**document, "verificationMethod": [*document["verificationMethod"], backup_vm],
+                   "assertionMethod": [*document["assertionMethod"], f"{did}#backup"]}
+    code, body, _r = await api.call("PUT", f"/v1/identifiers/{did}", {"didDocument": with_backup}, token)
+    assert code == 200, body
+    signed = issue(credential(did), secret_key=backup.multikey, suite="eddsa-rdfc-2022",
+                   verification_method=f"{did}#backup", created=_now_stamp())
+    code, verdict, _r = await api.call("POST", "/v1/credentials/verify", {"verifiableCredential": signed})
+    assert verdict["verified"] is True, verdict
+    await asyncio.sleep(1.1)
+    code, body, _r = await api.call("PUT", f"/v1/identifiers/{did}", {"didDocument": document}, token)
+    assert code == 200, body  # a routine removal: what K2 signed before still verifies
+    code, verdict, _r = await api.call("POST", "/v1/credentials/verify", {"verifiableCredential": signed})
+    assert verdict["verified"] is True, verdict
+    code, body, _r = await api.call("PUT", f"/v1/identifiers/{did}",
+                                    {"didDocument": document,
+                                     "compromisedKeys": [backup.public_key.multikey]}, token)
+    assert code == 200, body
+    declared = body["didDocumentMetadata"]["compromisedKeys"]
+    assert declared[0]["publicKeyMultibase"] == backup.public_key.multikey
+    code, verdict, _r = await api.call("POST", "/v1/credentials/verify", {"verifiableCredential": signed})
+    assert code == 200 and verdict["verified"] is False
+    proof = next(check for check in verdict["checks"] if check["check"] == "proof")
+    assert proof["verified"] is False and "#backup is not authorized" in json.dumps(proof)
+
+
+def _now_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def test_rotation_update_and_deactivation(api: IssuerNode) -> None:
