@@ -201,11 +201,9 @@ class Node:
             if known is None or self._latest_vote_marks.get(peer, (0, 0, 0)) < vote_watermark(message):
                 self.latest_votes[peer] = payload
                 self._latest_vote_marks[peer] = vote_watermark(message)
-        height = message.height
-        if height > self.driver.peer_activity_height:
-            self.driver.peer_activity_height = height
-            if height >= self.chain.height + 1:
-                self.driver.wake()
+        if message.height == self.chain.height + 1:
+            self.driver.peer_activity_height = message.height
+            self.driver.wake()
         if self.started:
             self.driver.offer(received(message, self.peers_raw(peer)))
 
@@ -268,11 +266,19 @@ class Node:
             "latest_block_time": tip.get("time"),
             "catching_up": (not self.started) or self.sync.catching_up,
             "sync_target_height": max(self.sync.best_height(), self.chain.height),
-            "consensus": {"height": self.driver.started_height or None, "round": self.driver.round},
+            "consensus": self._consensus_status(),
             "mempool": {"operations": len(self.mempool), "bytes": self.mempool.size_bytes},
             "validators": validators,
             "genesis_hash": self.chain.genesis_hash_hex,
         }
+
+    def _consensus_status(self) -> dict[str, Any]:
+        height = self.driver.started_height
+        if not height:
+            return {"height": None, "round": None, "proposer": None}
+        members = self.chain.validator_entries(height)
+        proposer = members[(height + self.driver.round) % len(members)]["name"]
+        return {"height": height, "round": self.driver.round, "proposer": proposer}
 
     def block(self, height: int | None) -> dict[str, Any]:
         target = self.chain.height if height is None else height
