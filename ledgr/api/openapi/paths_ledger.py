@@ -20,7 +20,8 @@ def ledger_paths() -> dict[str, Any]:
              "operations": [ex.OPERATION_HASH], "operation_count": 1, "qc": ex.QC}
     status = {"chain_id": ex.CHAIN_ID, "node": "node0", "version": "0.1.0", "height": 1042,
               "app_root": ex.APP_ROOT, "block_hash": ex.HEADER["hash"], "latest_block_time": ex.TIME,
-              "catching_up": False, "sync_target_height": 1042, "consensus": {"height": 1043, "round": 0},
+              "catching_up": False, "sync_target_height": 1042,
+              "consensus": {"height": 1043, "round": 0, "proposer": "node1"},
               "mempool": {"operations": 0, "bytes": 0},
               "validators": [{"name": "node0", "node_key": ex.VALIDATOR_KEY.public_key.multikey,
                               "self": True, "connected": True, "height": 1042}],
