@@ -13,6 +13,7 @@ returned version, the header and its QC) so a client can check the answer withou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledgr.did.dereference import dereference
@@ -105,6 +106,22 @@ def error_answer(code: str, message: str, representation: str, problem: bool,
     return Answer(status, body, content_type, problem_body)
 
 
+def end_of_second(moment: str) -> str | None:
+    """A dateTime without a fraction as the last millisecond of its second (None if unparsable).
+
+    Proof ``created`` values and the ``created``/``updated`` metadata are whole seconds while the
+    ledger records block times in milliseconds: a proof made at 12:00:00.700 says ``12:00:00Z`` and
+    must still see a version committed at 12:00:00.400, and a ``versionTime`` copied from
+    ``created`` must find that version."""
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except (TypeError, ValueError):
+        return None
+    if parsed.tzinfo is None or parsed.microsecond:
+        return moment
+    return (parsed + timedelta(milliseconds=999)).isoformat()
+
+
 def _is_url(text: str) -> bool:
     return any(ch in text for ch in "#/?")
 
@@ -114,6 +131,8 @@ def answer(chain: Chain, did_text: str, representation: str | None, problem: boo
     if representation is None:
         return error_answer("representationNotSupported",
                             "supported: " + ", ".join(SUPPORTED), DID_RESOLUTION, problem)
+    if version_time is not None:
+        version_time = end_of_second(version_time) or version_time
     if _is_url(did_text):
         return _dereference(chain, did_text, representation, problem, version_id, version_time)
 

@@ -20,7 +20,7 @@ Jobs come in batches (one IPC round trip for many small jobs); each answer is ``
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ledgr.crypto import PublicKey
@@ -29,6 +29,7 @@ from ledgr.did.resolver import did_resolver
 from ledgr.errors import LedgrError, TooLarge
 from ledgr.ledger.queries import status_list_fetcher
 from ledgr.ledger.records import LedgerDidReader
+from ledgr.node.resolution import end_of_second
 from ledgr.store.store import Store
 from ledgr.store.view import StoreView
 from ledgr.vc.issue import prepare_issue
@@ -130,25 +131,13 @@ def ledger_resolver(reader: LedgerDidReader, times: dict[str, set[str]]) -> Any:
 
     def resolve_did(did: str) -> dict[str, Any]:
         created = times.get(did, set())
-        at = _end_of_second(next(iter(created))) if len(created) == 1 and "" not in created else None
+        at = end_of_second(next(iter(created))) if len(created) == 1 and "" not in created else None
         if at not in resolvers:
             resolvers[at] = did_resolver(reader, version_time=at)
         result: dict[str, Any] = resolvers[at](did)
         return result
 
     return resolve_did
-
-
-def _end_of_second(created: str) -> str | None:
-    """``created`` as the last millisecond of its second when it has no fraction: a proof made at
-    12:00:00.700 says ``12:00:00Z``, and must still see a DID version committed at 12:00:00.400."""
-    try:
-        moment = datetime.fromisoformat(created)
-    except ValueError:
-        return None
-    if moment.tzinfo is None or moment.microsecond:
-        return created
-    return (moment + timedelta(milliseconds=999)).isoformat()
 
 
 def _schema_resolver(reader: LedgerDidReader) -> Any:

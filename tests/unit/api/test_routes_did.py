@@ -161,6 +161,11 @@ async def test_rotation_update_and_deactivation(api: IssuerNode) -> None:
     assert rotated["publicKeyMultibase"] in str(result["didDocument"])
     code, first, _c = await _get(api, f"/v1/identifiers/{api.issuer_did}?versionId=1")
     assert code == 200 and first["didDocumentMetadata"]["nextVersionId"] == "2"
+    at_creation = urllib.parse.quote(first["didDocumentMetadata"]["created"])
+    code, then, _c = await _get(api, f"/v1/identifiers/{api.issuer_did}?versionTime={at_creation}")
+    assert code == 200 and then["didDocumentMetadata"]["versionId"] == "1"
+    code, bad, _c = await _get(api, f"/v1/identifiers/{api.issuer_did}?versionId=x")
+    assert code == 400 and bad["didResolutionMetadata"]["error"]["type"].endswith("INVALID_OPTIONS")
     for vc in (old_vc,):
         code, verdict, _r = await api.call("POST", "/v1/credentials/verify", {"verifiableCredential": vc})
         assert verdict["verified"] is True, verdict
