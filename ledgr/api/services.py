@@ -106,7 +106,6 @@ def install(app: web.Application, node: Node) -> Services:
 
     async def start(_app: web.Application) -> None:
         issuer.open_keystore()
-        await pool.warm_up()
         if access_log is not None:
             access_log.start()
 

@@ -5,6 +5,9 @@ Jobs (:mod:`ledgr.node.vc_worker`) queue here; whenever a worker is free the que
 an idle pool answers a single job at once. More than ``max_queue`` queued or running jobs → 429
 (``RateLimited``): a burst is refused at the door instead of growing memory, and consensus on the
 same node keeps its CPU share because canonicalization runs in other processes.
+
+The processes start with the first job (a validator that serves no issuing or verification runs none;
+the first request pays about a second of spawn and imports) and exit with the node, SIGKILL included.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -46,7 +50,7 @@ class VcPool:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=vc_worker.init, initargs=(self._data_dir,))
+                initializer=vc_worker.init, initargs=(self._data_dir, os.getpid()))
         return self._executor
 
     async def warm_up(self) -> None:

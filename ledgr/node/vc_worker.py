@@ -20,6 +20,9 @@ Jobs come in batches (one IPC round trip for many small jobs); each answer is ``
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -39,14 +42,25 @@ ErrorInfo = tuple[str, str, dict[str, Any]]
 Job = tuple[str, dict[str, Any]]
 Answer = tuple[bool, Any]
 
+PARENT_POLL_S = 0.2
+
 _log = logging.getLogger("ledgr.vc_worker")
 _store: Store | None = None
 _data_dir: str | None = None
 
 
-def init(data_dir: str) -> None:
+def init(data_dir: str, parent_pid: int) -> None:
     global _data_dir
     _data_dir = data_dir
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Leave as soon as the node is gone (SIGKILL included): a pool worker would otherwise outlive it,
+    blocked on a queue whose write end it holds itself."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)
 
 
 def _open() -> Store:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 import urllib.error
@@ -25,7 +26,7 @@ from ledgr.did.key import did_key_from_public_key
 from ledgr.node import testnet as tn
 from ledgr.node.keystore import Keystore, secret_from_passphrase
 from ledgr.vc import create_presentation, sign_presentation
-from tests.integration.test_node_cluster import free_base_port
+from tests.integration.test_node_cluster import free_base_port, worker_pids
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -177,3 +178,17 @@ def test_presentation_challenge_domain_and_replay(network: list[tn.TestnetNode])
 def _now() -> Any:
     from datetime import UTC, datetime
     return datetime.now(UTC)
+
+
+def test_vc_workers_exit_with_a_killed_node(network: list[tn.TestnetNode]) -> None:
+    """Node A has issued and verified, so its canonicalization worker runs; SIGKILL must not leave it."""
+    a = network[0]
+    assert a.pid is not None
+    children = worker_pids(a.pid)
+    assert len(children) == 3, "two ledger workers and the VC worker"
+    os.kill(a.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(tn.pid_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(tn.pid_alive(pid) for pid in children)
+    tn.stop_node(a)
