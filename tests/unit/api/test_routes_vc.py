@@ -14,7 +14,7 @@ import pytest_asyncio
 from ledgr.crypto import PrivateKey
 from ledgr.did.key import did_key_from_public_key
 from ledgr.vc import create_presentation, sign_presentation
-from tests.unit.api.issuer_node import IssuerNode, credential, start_issuer_node
+from tests.unit.api.issuer_node import T0, IssuerNode, credential, start_issuer_node
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -139,3 +139,20 @@ async def test_discovery_lists_the_issuer_and_suites(api: IssuerNode) -> None:
     assert api.issuer_did in [issuer["did"] for issuer in body["issuers"]]
     assert {"eddsa-rdfc-2022", "eddsa-jcs-2022"} <= {suite["name"] for suite in body["cryptosuites"]}
     assert all("sealedSecretKey" not in str(issuer) for issuer in body["issuers"])
+
+
+async def test_did_key_issuer_with_a_status_list(api: IssuerNode) -> None:
+    code, issuer, _r = await api.call("POST", "/v1/issuers", {"label": "did:key issuer"}, api.admin)
+    assert code == 201 and issuer["did"].startswith("did:key:")
+    token, _ = api.tokens.create([f"issue:{issuer['did']}", f"status:{issuer['did']}"], label="key",
+                                 now=T0)
+    code, body, _r = await api.call("POST", "/v1/credentials/issue",
+                                    {"credential": credential(issuer["did"]),
+                                     "options": {"credentialStatus": {"statusPurpose": "revocation"}}}, token)
+    assert code == 201, body
+    vc = body["verifiableCredential"]
+    assert (await _verify(api, vc))["verified"] is True
+    change = {"credentialStatus": vc["credentialStatus"], "action": "revoke"}
+    code, _changed, _r = await api.call("POST", "/v1/credentials/status", change, token)
+    assert code == 200
+    assert (await _verify(api, vc))["verified"] is False
