@@ -27,7 +27,9 @@ MAX_CHALLENGE_CHARS = 256
 MAX_DOMAIN_CHARS = 2048
 
 
-def _result_response(result: dict[str, Any]) -> web.Response:
+def _result_response(request: web.Request, result: dict[str, Any]) -> web.Response:
+    outcome = "true" if result.get("verified") else "false"
+    services_of(request).metrics.verified.labels(str(result.get("type")), outcome).inc()
     codes = {error.get("code") for error in result.get("errors", []) if isinstance(error, dict)}
     for check in result.get("checks", []):
         codes |= {e.get("code") for e in check.get("errors", []) if isinstance(e, dict)}
@@ -78,6 +80,7 @@ async def issue_credential(request: web.Request) -> web.Response:
         fields["statusList"] = signed["credentialStatus"]["statusListCredential"]
         fields["statusListIndex"] = signed["credentialStatus"]["statusListIndex"]
     services.audit.record("credential.issued", actor=actor, **fields)
+    services.metrics.issued.labels(suite).inc()
     return web.json_response({"verifiableCredential": signed}, status=201)
 
 
@@ -93,7 +96,7 @@ async def verify_credential(request: web.Request) -> web.Response:
         binding = ["issuer-binding"] if isinstance(issuer, str) and issuer.startswith("did:") else []
         checks = ["proof", "validity", "schema", *binding]
     result = await services_of(request).issuer.verify(credential, checks=checks)
-    return _result_response(result)
+    return _result_response(request, result)
 
 
 async def verify_presentation(request: web.Request) -> web.Response:
@@ -107,7 +110,7 @@ async def verify_presentation(request: web.Request) -> web.Response:
     if domain is not None and len(domain) > MAX_DOMAIN_CHARS:
         raise InvalidInput(f"options.domain is at most {MAX_DOMAIN_CHARS} characters")
     result = await services_of(request).issuer.verify(presentation, challenge=challenge, domain=domain)
-    return _result_response(result)
+    return _result_response(request, result)
 
 
 async def update_status(request: web.Request) -> web.Response:
@@ -118,7 +121,9 @@ async def update_status(request: web.Request) -> web.Response:
     issuer, _record = services.status.owner(entry)
     require_status_scope(request, issuer)
     services.actor(request)
-    return web.json_response(await services.status.change(entry, action))
+    answer = await services.status.change(entry, action)
+    services.metrics.status_changes.labels(action).inc()
+    return web.json_response(answer)
 
 
 async def create_status_list(request: web.Request) -> web.Response:

@@ -24,6 +24,7 @@ from ledgr.api.auth import auth_middleware, principal_of
 from ledgr.api.openapi import build_document, route_access
 from ledgr.api.ratelimit import TokenBucketLimiter, rate_limit_middleware
 from ledgr.api.tokens import TokenStore
+from ledgr.api.vc_metrics import VcMetrics
 from ledgr.node.issuing import ACTOR, IssuerService, keystore_secret
 from ledgr.node.runtime import Node
 from ledgr.node.status_desk import StatusDesk
@@ -42,6 +43,7 @@ class Services:
     audit: AuditLog
     pool: VcPool
     document: dict[str, Any]
+    metrics: VcMetrics
 
     def actor(self, request: web.Request) -> str:
         """``token:<id>`` of the request (also set for the audit sink of the node services)."""
@@ -81,7 +83,8 @@ def install(app: web.Application, node: Node) -> Services:
         audit.record(event, actor=actor, **fields)
 
     issuer.audit_sink = sink
-    services = Services(node, issuer, StatusDesk(issuer), tokens, audit, pool, document)
+    services = Services(node, issuer, StatusDesk(issuer), tokens, audit, pool, document,
+                        VcMetrics(node.metrics.registry, pool))
     app[SERVICES] = services
     access: dict[tuple[str, str], Any] = dict(route_access(document))
     access[("GET", "/1.0/identifiers/{did}")] = "read"

@@ -133,6 +133,19 @@ async def test_presentation_challenge_and_domain(api: IssuerNode) -> None:
     assert (await verify({"challenge": "nonce-1", "domain": "evil.example"}))["verified"] is False
 
 
+async def test_metrics_count_issuing_verification_and_status_changes(api: IssuerNode) -> None:
+    vc = await _issue(api, "eddsa-rdfc-2022", status="revocation")
+    code, _body, _r = await api.call("POST", "/v1/credentials/status",
+                                     {"credentialStatus": vc["credentialStatus"], "action": "revoke"},
+                                     api.issuer_token)
+    assert code == 200 and (await _verify(api, vc))["verified"] is False
+    code, text, _r = await api.call("GET", "/metrics")
+    assert code == 200
+    assert 'ledgr_vc_issued_total{cryptosuite="eddsa-rdfc-2022"}' in text
+    assert 'ledgr_vc_verifications_total{type="VerifiableCredential",verified="false"}' in text
+    assert 'ledgr_vc_status_changes_total{action="revoke"}' in text and "ledgr_vc_pool_jobs" in text
+
+
 async def test_discovery_lists_the_issuer_and_suites(api: IssuerNode) -> None:
     code, body, _r = await api.call("GET", "/v1/discovery")
     assert code == 200
