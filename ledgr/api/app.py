@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ledgr.api import routes_ledger, routes_ops
+from ledgr.api import routes_ledger, routes_ops, services
 from ledgr.api.context import NODE
 from ledgr.api.problems import add_api_version, problem_middleware
 from ledgr.node.runtime import Node
@@ -23,4 +23,5 @@ def create_app(node: Node) -> web.Application:
     app.on_response_prepare.append(add_api_version)
     routes_ops.register(app)
     routes_ledger.register(app)
+    services.install(app, node)
     return app

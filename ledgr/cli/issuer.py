@@ -20,6 +20,7 @@ from ledgr.cli.base import echo_json
 from ledgr.cli.token import audit_log, cli_actor, data_dir_option
 from ledgr.crypto import sealed
 from ledgr.errors import InvalidInput
+from ledgr.node.issuing import ledgr_did_for_key
 from ledgr.node.keystore import (
     IssuerInfo,
     Keystore,
@@ -123,12 +124,15 @@ def issuer() -> None:
 @with_keystore_options
 @click.option("--label", required=True, help="Display name of the issuer.")
 @click.option("--did", default=None, help="Bind the key to this did:ledgr (default: a new did:key).")
+@click.option("--ledgr", "new_ledgr", is_flag=True,
+              help="Derive a new did:ledgr from the key's default document; publish it with "
+                   "POST /v1/identifiers (verificationMethod = the printed key id).")
 @click.option("--import-key", "import_key", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Import this key (ledgr key generate output, a JWK, or z3u2…) instead of generating.")
 @click.option("--kdf-profile", type=click.Choice(sorted(KDF_PROFILES)), default="moderate", hidden=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def create(data_dir: Path, passphrase_file: Path | None, key_file: Path | None, label: str, did: str | None,
-           import_key: Path | None, kdf_profile: str, as_json: bool) -> None:
+           new_ledgr: bool, import_key: Path | None, kdf_profile: str, as_json: bool) -> None:
     """Create an issuer: generate its key on the node (or import one) into the keystore.
 
     The keystore is created on first use, sealed with the passphrase or key file.
@@ -136,17 +140,22 @@ def create(data_dir: Path, passphrase_file: Path | None, key_file: Path | None, 
     \b
     Examples:
       ledgr issuer create --data-dir data --label "Gemeente Voorbeeld"
+      ledgr issuer create --data-dir data --label "Gemeente Voorbeeld" --ledgr
       ledgr issuer create --data-dir data --label DUO --did did:ledgr:4Hq3uKxeLmF1cUZzvVwJ7a \\
           --passphrase-file /etc/ledgr/keystore-passphrase
       ledgr key generate > k.json && ledgr issuer create --data-dir data --label RDW --import-key k.json
     """
+    if new_ledgr and (did is not None or import_key is not None):
+        raise InvalidInput("--ledgr derives the DID of a generated key; "
+                           "do not combine it with --did or --import-key")
     store = _open(data_dir, passphrase_file, key_file, create=True, kdf=kdf_profile)
     now = datetime.now(UTC)
     if import_key is not None:
         info = store.import_issuer(_read_secret_key(import_key), label, now=now, did=did)
         event = "issuer.imported"
     else:
-        info = store.create_issuer(label, now=now, did=did)
+        info = store.create_issuer(label, now=now, did=did,
+                                   did_for_key=ledgr_did_for_key if new_ledgr else None)
         event = "issuer.created"
     log = audit_log(data_dir)
     try:

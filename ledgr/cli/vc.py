@@ -34,16 +34,23 @@ def vc() -> None:
 
 
 @vc.command("issue")
-@click.option("--secret-key", required=True, envvar="LEDGR_SECRET_KEY", metavar="MULTIBASE",
-              help="Ed25519 secretKeyMultibase (z3u2…); or set LEDGR_SECRET_KEY.")
-@click.option("--suite", required=True, type=click.Choice(SUITE_NAMES), help="Proof suite.")
+@click.option("--secret-key", envvar="LEDGR_SECRET_KEY", metavar="MULTIBASE",
+              help="Ed25519 secretKeyMultibase (z3u2…); or set LEDGR_SECRET_KEY. Not with --node.")
+@click.option("--suite", type=click.Choice(SUITE_NAMES),
+              help="Proof suite (required offline; default on a node: eddsa-rdfc-2022).")
+@click.option("--node", metavar="URL", envvar="LEDGR_NODE",
+              help="Issue on this node with an issuer key it holds (needs --token).")
+@click.option("--token", envvar="LEDGR_TOKEN", metavar="TOKEN", help="Bearer API token for --node.")
+@click.option("--status", "status_purpose", type=click.Choice(["revocation", "suspension"]),
+              help="With --node: add a status entry of this purpose.")
 @click.option("--created", metavar="ISO8601", help="Proof creation time (default: now, UTC, seconds).")
 @click.option("--verification-method", metavar="ID",
               help="Verification method (default for a did:key issuer: the key's own).")
 @click.option("--context", "contexts", multiple=True, metavar="URL=FILE",
               help="Serve FILE as the JSON-LD context URL (repeatable).")
 @click.argument("file")
-def issue(secret_key: str, suite: str, created: str | None, verification_method: str | None,
+def issue(secret_key: str | None, suite: str | None, node: str | None, token: str | None,
+          status_purpose: str | None, created: str | None, verification_method: str | None,
           contexts: tuple[str, ...], file: str) -> None:
     """Sign the credential in FILE ('-' for stdin) and print it.
 
@@ -54,8 +61,15 @@ def issue(secret_key: str, suite: str, created: str | None, verification_method:
           --suite eddsa-rdfc-2022 credential.json > signed.json
       ledgr vc issue --secret-key z3u2… --suite eddsa-jcs-2022 \\
           --context https://example.org/ctx/v1=ctx.json credential.json
+      ledgr vc issue --node http://127.0.0.1:8700 --token "$LEDGR_TOKEN" --status revocation credential.json
     """
     document = _read_object(file)
+    if node is not None:
+        from ledgr.cli.vc_remote import issue_on_node
+        echo_json(issue_on_node(node, token, document, suite, status_purpose))
+        return
+    if secret_key is None or suite is None:
+        raise InvalidInput("offline issuing needs --secret-key and --suite (or use --node and --token)")
     if created is None:
         created = format_date_time_stamp(datetime.now(UTC))
     else:
@@ -116,11 +130,15 @@ def present(secret_key: str, suite: str, challenge: str, domain: str | None, hol
               help="The status list credential served at URL (repeatable).")
 @click.option("--schema", "schemas", multiple=True, metavar="URL=FILE",
               help="The JSON Schema (or JsonSchemaCredential) at URL (repeatable).")
+@click.option("--node", metavar="URL", envvar="LEDGR_NODE",
+              help="Verify on this node (DIDs and status lists from its ledger).")
+@click.option("--token", envvar="LEDGR_TOKEN", metavar="TOKEN", help="Token, for nodes with private reads.")
 @click.argument("file")
 @click.pass_context
 def verify(ctx: click.Context, checks: tuple[str, ...], contexts: tuple[str, ...], challenge: str | None,
            domain: str | None, now_text: str | None, did_documents: tuple[str, ...],
-           status_lists: tuple[str, ...], schemas: tuple[str, ...], file: str) -> None:
+           status_lists: tuple[str, ...], schemas: tuple[str, ...], node: str | None, token: str | None,
+           file: str) -> None:
     """Verify the credential or presentation in FILE ('-' for stdin); print the JSON result.
 
     Exit status: 0 verified, 1 not verified, 2 unusable input.
@@ -131,8 +149,13 @@ def verify(ctx: click.Context, checks: tuple[str, ...], contexts: tuple[str, ...
       ledgr vc verify --check proof --check issuer-binding signed.json
       ledgr vc verify --challenge 5f1c… --domain verifier.example presentation.json
       ledgr vc verify --status-list https://issuer.example/status/1=list.json signed.json
+      ledgr vc verify --node http://127.0.0.1:8700 signed.json
     """
     document = _read_object(file)
+    if node is not None:
+        from ledgr.cli.vc_remote import exit_unverified, verify_on_node
+        exit_unverified(ctx, verify_on_node(node, token, document, challenge, domain))
+        return
     now = parse_date_time_stamp(now_text, "--now") if now_text else datetime.now(UTC)
     result = verify_document(
         document, checks=list(checks) if checks else None, now=now,

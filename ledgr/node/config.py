@@ -41,6 +41,19 @@ class ApiConfig:
     port: int = 8700
     max_body_bytes: int = 1 << 20
     max_wait_s: float = 30.0
+    # issuer/verifier API (docs/api.md): the network's public address for statusListCredential URLs
+    # (empty: this node's own http://host:port), reads open to anyone unless private_reads,
+    # keystore passphrase from a file or an environment variable, per-token/IP rate limits,
+    # and the canonicalize+hash worker pool (processes, bounded queue).
+    public_base_url: str = ""
+    private_reads: bool = False
+    keystore_passphrase_file: str = ""
+    keystore_passphrase_env: str = "LEDGR_KEYSTORE_PASSPHRASE"
+    rate_per_s: float = 200.0
+    rate_burst: int = 400
+    signing_workers: int = 1
+    signing_queue: int = 2000
+    access_log: bool = True
 
 
 @dataclass(frozen=True)

@@ -312,22 +312,29 @@ class Keystore:
         key_info = self.issuer(did).active_key
         return IssuerSigner(did, key_info.id, self._private[key_info.id])
 
-    def sign_with(self, verification_method: str, message: bytes) -> bytes:
-        """Sign with a named key, which must be an issuer's *active* key (retired keys never sign)."""
+    def sign_with(self, verification_method: str, message: bytes, *, retired_ok: bool = False) -> bytes:
+        """Sign with a named key, which must be an issuer's *active* key (retired keys never sign
+        credentials; ``retired_ok`` is only for the ledger update that replaces a retired key in its
+        DID document, which the key still controlling the DID on the ledger must sign)."""
         for record in self._doc["issuers"]:
             for key in record["keys"]:
                 if key["id"] == verification_method:
-                    if key["retired"] is not None:
+                    if key["retired"] is not None and not retired_ok:
                         raise Forbidden(f"key {verification_method} was retired on {key['retired']}")
                     return self._private[verification_method].sign(message)
         raise NotFound(f"no key {verification_method} in this keystore")
 
     # -- changes
 
-    def create_issuer(self, label: str, *, now: datetime, did: str | None = None) -> IssuerInfo:
+    def create_issuer(self, label: str, *, now: datetime, did: str | None = None,
+                      did_for_key: Callable[[PublicKey], str] | None = None) -> IssuerInfo:
         """Generate a key on the node for a new issuer: a ``did:key`` unless ``did`` (e.g. a
-        ``did:ledgr`` the registrar will write with this key) is given."""
-        return self._add_issuer(PrivateKey(self._random(32)), label, now=now, did=did)
+        ``did:ledgr`` the registrar will write with this key) is given, or ``did_for_key`` derives
+        one from the new public key (a self-certifying ``did:ledgr`` of the key's default document)."""
+        key = PrivateKey(self._random(32))
+        if did_for_key is not None:
+            did = did_for_key(key.public_key)
+        return self._add_issuer(key, label, now=now, did=did)
 
     def import_issuer(self, secret_key: str | dict[str, Any], label: str, *, now: datetime,
                       did: str | None = None) -> IssuerInfo:

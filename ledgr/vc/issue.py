@@ -24,7 +24,7 @@ from ledgr.vc.controllers import ControllerResolver, DidResolver, controller_id,
 from ledgr.vc.credential import VP_TYPE, as_list, validate_credential
 from ledgr.vc.dates import parse_date_time_stamp
 from ledgr.vc.loader import DocumentLoader
-from ledgr.vc.proofs import add_proof
+from ledgr.vc.proofs import PreparedProof, add_proof, prepare_proof
 
 PROOF_OPTIONS = ("proof_purpose", "expires", "challenge", "domain", "loader", "resolver", "proof_id",
                  "previous_proof")
@@ -61,7 +61,25 @@ def issue(document: dict[str, Any], *, secret_key: str, suite: str, verification
         previous_proof=proof_options.get("previous_proof"))
 
 
-def bound_verification_method(controller: object, role: str, private_key: PrivateKey,
+def prepare_issue(document: dict[str, Any], *, public_key: PublicKey, suite: str,
+                  verification_method: str | None = None, created: str | None = None,
+                  loader: DocumentLoader | None = None) -> PreparedProof:
+    """:func:`issue` up to the signature, for a key held elsewhere (a node's keystore): the same
+    validation and issuer binding, then the canonicalized hash the key must sign
+    (``ledgr.vc.proofs.finish_proof`` adds the signature)."""
+    if not isinstance(document, dict):
+        raise InvalidDocument("the credential to issue must be a JSON object")
+    if VP_TYPE in as_list(document.get("type")):
+        raise InvalidDocument("this is a presentation, not a credential")
+    validate_credential(document)
+    method = bound_verification_method(document.get("issuer"), "issuer", public_key, verification_method,
+                                       None, "assertionMethod")
+    _check_dates(created, None)
+    return prepare_proof(copy.deepcopy(document), suite=suite, verification_method=method,
+                         created=created, loader=loader)
+
+
+def bound_verification_method(controller: object, role: str, private_key: PrivateKey | PublicKey,
                               verification_method: str | None, resolver: DidResolver | None,
                               purpose: str) -> str:
     """The verification method to sign with, after checking that ``controller`` controls the key."""
@@ -70,7 +88,7 @@ def bound_verification_method(controller: object, role: str, private_key: Privat
         raise InvalidDocument(
             f"the {role} must be a DID (did:key or did:ledgr) so verifiers can check that it controls "
             f"the signing key; got {_preview(controller)}", property=role)
-    public_key = private_key.public_key
+    public_key = private_key.public_key if isinstance(private_key, PrivateKey) else private_key
     if controller_did.startswith("did:key:"):
         own_did = did_key_from_public_key(public_key)
         own_method = did_key_verification_method(public_key)

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ledgr.crypto import PrivateKey, PublicKey
+from ledgr.crypto import PrivateKey, PublicKey, multibase
 from ledgr.errors import InvalidDocument, InvalidKey, LedgrError, TooLarge, VerificationFailed
 from ledgr.vc.loader import DocumentLoader
 from ledgr.vc.suites import SUITES, suite_by_name, suite_for_proof
 from ledgr.vc.suites.base import parse_date_time_stamp
 
-__all__ = ["SUPPORTED_SUITES", "ProofCheck", "add_proof", "verify_proofs"]
+__all__ = ["SUPPORTED_SUITES", "PreparedProof", "ProofCheck", "add_proof", "finish_proof", "prepare_proof",
+           "verify_proofs"]
 
 SUPPORTED_SUITES: tuple[str, ...] = tuple(SUITES)
 MAX_PROOFS = 32
@@ -126,6 +127,33 @@ def add_proof(document: dict[str, Any], *, private_key: PrivateKey, suite: str, 
     ``created``/``expires`` are XML Schema dateTimeStamps chosen by the caller (this layer has no
     clock). ``proof_id`` sets the proof's ``id``; ``previous_proof`` makes a proof chain.
     """
+    prepared = prepare_proof(document, suite=suite, verification_method=verification_method,
+                             proof_purpose=proof_purpose, created=created, expires=expires,
+                             challenge=challenge, domain=domain, loader=loader, proof_id=proof_id,
+                             previous_proof=previous_proof)
+    return finish_proof(prepared, private_key.sign(prepared.hash_data))
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedProof:
+    """Everything of §4.2 Add Proof except the signature: the document to return (without the new
+    proof), the new proof without ``proofValue``, and the hash data the key must sign (Ed25519 for every
+    supported suite). Picklable, so canonicalization can run in a worker process and the signature be
+    made where the key lives (``finish_proof``)."""
+
+    document: dict[str, Any]
+    existing: list[dict[str, Any]]
+    proof: dict[str, Any]
+    hash_data: bytes
+
+
+def prepare_proof(document: dict[str, Any], *, suite: str, verification_method: str,
+                  proof_purpose: str = "assertionMethod", created: str | None = None,
+                  expires: str | None = None, challenge: str | None = None,
+                  domain: str | list[str] | None = None, loader: DocumentLoader | None = None,
+                  proof_id: str | None = None, previous_proof: str | list[str] | None = None,
+                  ) -> PreparedProof:
+    """The unsigned half of :func:`add_proof` (same arguments minus the key)."""
     if not isinstance(document, dict):
         raise InvalidDocument("the document to sign must be a JSON object")
     check_bounds(document)
@@ -159,14 +187,20 @@ def add_proof(document: dict[str, Any], *, private_key: PrivateKey, suite: str, 
     to_sign = unsecured
     if previous_proof is not None:
         to_sign = {**unsecured, "proof": _previous_proofs(existing, previous_proof)}
-    secured, proof = cryptosuite.create_proof(to_sign, options, private_key, loader)
+    secured, proof, hash_data = cryptosuite.hash_for_proof(to_sign, options, loader)
     if secured.get("@context") != unsecured.get("@context"):
         if existing:
             raise InvalidDocument(f"{suite} must add its context to the document, which would break "
                                   "the proofs it already carries; add the context before signing")
         unsecured = {**unsecured, "@context": secured["@context"]}
-    result = dict(unsecured)
-    result["proof"] = [*existing, proof] if existing else proof
+    return PreparedProof(document=unsecured, existing=existing, proof=proof, hash_data=hash_data)
+
+
+def finish_proof(prepared: PreparedProof, signature: bytes) -> dict[str, Any]:
+    """The secured document: ``prepared`` with its proof carrying ``signature`` as ``proofValue``."""
+    proof = {**prepared.proof, "proofValue": multibase.encode_base58btc(signature)}
+    result = dict(prepared.document)
+    result["proof"] = [*prepared.existing, proof] if prepared.existing else proof
     return result
 
 

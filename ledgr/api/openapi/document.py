@@ -141,8 +141,9 @@ def document(server_url: str) -> dict[str, Any]:
             "headers": {
                 "API-Version": {"description": "the full API version (semver)", "required": True,
                                 "schema": {"type": "string", "example": API_VERSION}},
-                "Location": {"description": "URL of the created or accepted resource",
-                             "schema": {"type": "string", "format": "uri"}},
+                "Location": {"description": "URL of the created or accepted resource (a reference "
+                                            "relative to this node, RFC 9110 §10.2.2)",
+                             "schema": {"type": "string", "format": "uri-reference"}},
                 "Retry-After": {"description": "seconds to wait before retrying",
                                 "schema": {"type": "integer", "minimum": 1}},
                 "WWW-Authenticate": {"description": "RFC 6750 Bearer challenge",

@@ -20,7 +20,8 @@ def ledger_paths() -> dict[str, Any]:
              "operations": [ex.OPERATION_HASH], "operation_count": 1, "qc": ex.QC}
     status = {"chain_id": ex.CHAIN_ID, "node": "node0", "version": "0.1.0", "height": 1042,
               "app_root": ex.APP_ROOT, "block_hash": ex.HEADER["hash"], "latest_block_time": ex.TIME,
-              "catching_up": False, "sync_target_height": 1042, "consensus": {"height": 1043, "round": 0},
+              "catching_up": False, "sync_target_height": 1042,
+              "consensus": {"height": 1043, "round": 0, "proposer": "node1"},
               "mempool": {"operations": 0, "bytes": 0},
               "validators": [{"name": "node0", "node_key": ex.VALIDATOR_KEY.public_key.multikey,
                               "self": True, "connected": True, "height": 1042}],
@@ -77,6 +78,17 @@ def ledger_paths() -> dict[str, Any]:
             parameters=[param("StateKind"), param("StateId"), param("Proof")],
             responses={"200": ok("The value (and proof)", ref("StateRead"), state)},
             errors=(404,))},
+        "/genesis": {"get": operation(
+            op_id="getGenesis", access="read", tag=TAG, summary="The genesis document",
+            description="The network's genesis document and its hash. Clients pin it (trust on first "
+                        "use) and check certified reads against its validator set.",
+            responses={"200": ok("The genesis document", {
+                "type": "object", "required": ["genesis", "genesis_hash"],
+                "properties": {"genesis": {"type": "object"}, "genesis_hash": {"type": "string",
+                                                                               "pattern": "^[0-9a-f]{64}$"}}},
+                {"genesis": {"chain_id": ex.CHAIN_ID, "genesis_time_ms": 1700000000000,
+                             "validator_set": {}, "params": {"max_block_ops": 1000}},
+                 "genesis_hash": ex.VALIDATORS_HASH})})},
         "/health": {"get": operation(
             op_id="getHealth", access="public", tag="Operations monitoring", summary="Liveness",
             description="200 while the process serves requests.",

@@ -57,9 +57,14 @@ def vc_paths() -> dict[str, Any]:
         "/credentials/verify": {"post": operation(
             op_id="verifyCredential", access="read", tag=TAG, summary="Verify a credential",
             description="Checks every proof (proof sets verify independently), the issuer's key as "
-                        "resolved from the ledger, validity dates, the JSON Schema if any, and the status "
-                        "entry against this node's own ledger. 200 with `verified: true`; a credential "
-                        "that fails a check is a 422 problem whose `errors` list what failed.",
+                        "resolved from the ledger at the proof's `created` time (key rotation; compromised "
+                        "keys never verify), validity dates, the JSON Schema if any (a DID-linked "
+                        "resource), and the status entry against this node's own ledger. As in the VC "
+                        "API, 200 means the verification ran: `verified` says whether every check passed "
+                        "and `checks` what failed. Input that cannot be verified at all (not a "
+                        "credential, an unknown JSON-LD context, an undefined term) is a 400 problem "
+                        "whose `errors` list the faults; a document beyond a processing limit (e.g. a "
+                        "poisoned blank-node graph) is a 422.",
             request_body=body(ref("VerifyCredentialRequest"),
                               {"verifiableCredential": ex.VERIFIABLE_CREDENTIAL},
                               description="the credential to verify"),
@@ -68,8 +73,9 @@ def vc_paths() -> dict[str, Any]:
         "/presentations/verify": {"post": operation(
             op_id="verifyPresentation", access="read", tag=TAG, summary="Verify a presentation",
             description="Verifies the holder's proof, which must carry the given `challenge` (and "
-                        "`domain`, when given), then every credential in it. A replayed (wrong challenge) "
-                        "or wrong-domain presentation is a 422.",
+                        "`domain`, when given), then every credential in it. 200 with the result: a "
+                        "replayed (other challenge) or wrong-domain presentation has `verified: false`. "
+                        "Malformed input is a 400.",
             request_body=body(ref("VerifyPresentationRequest"),
                               {"verifiablePresentation": ex.PRESENTATION,
                                "options": {"challenge": ex.PRESENTATION["proof"]["challenge"],

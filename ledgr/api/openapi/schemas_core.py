@@ -146,8 +146,13 @@ def core_schemas() -> dict[str, Any]:
                 "latest_block_time": {"type": "string", "format": "date-time", "nullable": True},
                 "catching_up": {"type": "boolean"},
                 "sync_target_height": {"type": "integer", "minimum": 0},
-                "consensus": {"type": "object", "properties": {
-                    "height": {"type": "integer", "nullable": True}, "round": {"type": "integer"}}},
+                "consensus": {"type": "object", "description": "the height being decided (null between "
+                                                               "heights, while the node idles)",
+                              "properties": {
+                                  "height": {"type": "integer", "nullable": True},
+                                  "round": {"type": "integer", "nullable": True},
+                                  "proposer": {"type": "string", "nullable": True,
+                                               "description": "name of this round's proposer"}}},
                 "mempool": {"type": "object", "properties": {
                     "operations": {"type": "integer"}, "bytes": {"type": "integer"}}},
                 "validators": {"type": "array", "items": ref("ValidatorStatus")},

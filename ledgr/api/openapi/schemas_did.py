@@ -20,10 +20,11 @@ DID_ERROR_TYPES = [
     "https://www.w3.org/ns/did#REPRESENTATION_NOT_SUPPORTED",
     "https://www.w3.org/ns/did#METHOD_NOT_SUPPORTED",
     "https://www.w3.org/ns/did#INVALID_DID_URL",
+    "https://www.w3.org/ns/did#INVALID_OPTIONS",
     "https://www.w3.org/ns/did#INTERNAL_ERROR",
 ]
 LEGACY_DID_ERRORS = ["invalidDid", "notFound", "representationNotSupported", "methodNotSupported",
-                     "invalidDidUrl", "internalError"]
+                     "invalidDidUrl", "invalidOptions", "internalError"]
 # the document, or null when resolution failed (OpenAPI 3.0 has no "null" type: a nullable empty object)
 NULLABLE_DOCUMENT = {"anyOf": [ref("DidDocument"), {"type": "object", "nullable": True, "maxProperties": 0}]}
 SCOPE = {"type": "string", "pattern": "^(admin|read|status|status:did:.+|issue:did:.+)$"}
@@ -124,7 +125,11 @@ def did_schemas() -> dict[str, Any]:
         "DidUpdateRequest": {
             "type": "object", "required": ["didDocument"],
             "properties": {"didDocument": ref("DidDocument"),
-                           "prev": {"allOf": [HEX64], "description": "version being replaced"}},
+                           "prev": {"allOf": [HEX64], "description": "version being replaced"},
+                           "compromisedKeys": {
+                               "type": "array", "minItems": 1, "maxItems": 16, "items": MULTIKEY,
+                               "description": "keys to declare compromised: no proof by them verifies "
+                                              "any more, whatever its date (docs/did-method.md §4)"}},
         },
         "DidRegistrationResult": {
             "type": "object", "required": ["did", "operationHash", "state"],
@@ -168,6 +173,9 @@ def did_schemas() -> dict[str, Any]:
             "properties": {
                 "label": {"type": "string", "minLength": 1, "maxLength": 64},
                 "did": {"allOf": [DID], "description": "a did:ledgr to bind the key to; default: did:key"},
+                "didMethod": {"type": "string", "enum": ["key", "ledgr"], "default": "key",
+                              "description": "`ledgr`: derive a new did:ledgr from the generated key's "
+                                             "default document (publish it with POST /identifiers)"},
                 "secretKeyMultibase": {"type": "string", "pattern": "^z3u2[1-9A-HJ-NP-Za-km-z]+$",
                                        "description": "import this key (never returned afterwards)"},
             },

@@ -118,14 +118,22 @@ class Cryptosuite(ABC):
                      private_key: PrivateKey, loader: DocumentLoader | None = None,
                      ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Return (document to secure, proof with ``proofValue``) — vc-di-eddsa §3.x.1 Create Proof."""
+        document, proof, hash_data = self.hash_for_proof(unsecured_document, options, loader)
+        proof["proofValue"] = multibase.encode_base58btc(self.serialization(hash_data, private_key))
+        return document, proof
+
+    def hash_for_proof(self, unsecured_document: dict[str, Any], options: dict[str, Any],
+                       loader: DocumentLoader | None = None,
+                       ) -> tuple[dict[str, Any], dict[str, Any], bytes]:
+        """Create Proof up to (not including) §3.x.6 Proof Serialization: (document to secure, proof
+        without ``proofValue``, hash data to sign). Lets a worker process do the canonicalization while
+        the key that signs the hash stays in the keystore's process."""
         document = self.prepare_document(unsecured_document)
         proof = self.prepare_options(document, options)
         self.check_options(proof)
         transformed = self.transformation(document, proof, loader)
         config = self.proof_configuration(document, proof, loader)
-        proof_bytes = self.serialization(self.hashing(transformed, config), private_key)
-        proof["proofValue"] = multibase.encode_base58btc(proof_bytes)
-        return document, proof
+        return document, proof, self.hashing(transformed, config)
 
     def verify_proof(self, unsecured_document: dict[str, Any], proof: dict[str, Any],
                      public_key: PublicKey, loader: DocumentLoader | None = None) -> bool:
