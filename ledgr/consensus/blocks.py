@@ -63,3 +63,9 @@ class BlockBook:
             self._validating[value_id] = pending[0]
             return pending[0]
         return None
+
+    def retain(self, value_ids: set[bytes]) -> None:
+        """Forget contents and verdicts of other ids, except validations still outstanding."""
+        keep = value_ids | set(self._validating)
+        self._verdict = {k: v for k, v in self._verdict.items() if k[0] in keep}
+        self._good = {k: v for k, v in self._good.items() if k in keep}

@@ -93,6 +93,11 @@ class Core(RoundMachine):
     def validators(self) -> ValidatorSet | None:
         return self._vs
 
+    @property
+    def retained_rounds(self) -> list[int]:
+        """Rounds of the current height whose proposals or votes are still held (memory is bounded)."""
+        return sorted(set(self._proposals) | set(self._keeper.rounds()))
+
     def durable_state(self) -> DurableState:
         height, round_, kind = self._watermark
         return DurableState(

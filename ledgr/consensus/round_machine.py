@@ -30,6 +30,7 @@ from ledgr.errors import InvariantViolation
 
 _MAX_RULE_PASSES = 64
 _MAX_POLKA_VOTES = 255
+KEEP_ROUNDS = 16
 
 
 class RoundMachine:
@@ -86,9 +87,28 @@ class RoundMachine:
         self._own = []
         self._awaiting = None
         self._dirty = True
+        self._prune()
         self._propose_if_mine()
         self._schedule(TimeoutKind.PROPOSE, round_)
         self._schedule(TimeoutKind.REBROADCAST, round_)
+
+    def _prune(self) -> None:
+        """Keep a long height's memory bounded: only the last ``KEEP_ROUNDS`` rounds' proposals, blocks
+        and votes survive, plus the rounds behind the lock and the valid value. Line 49 for an older
+        round still works when a peer relays the ``Commit`` (block sync covers the rest)."""
+        oldest = self._round - KEEP_ROUNDS
+        if oldest <= 0:
+            return
+        keep = {self._locked_round, self._valid_round} | {v.round for v in self._polka}
+        for round_ in [r for r in self._proposals if r < oldest and r not in keep]:
+            del self._proposals[round_]
+            self._received_ms.pop(round_, None)
+        for marks in (self._prevote_timer, self._precommit_timer, self._locked_rounds_done):
+            marks.difference_update({r for r in marks if r < oldest})
+        live = {p.value_id for p in self._proposals.values()}
+        live |= {v for v in (self._locked_value, self._valid_value) if v is not None}
+        self._book.retain(live)
+        self._keeper.forget_rounds_before(oldest, keep)
 
     def _propose_if_mine(self) -> None:
         vs = self._set()

@@ -189,6 +189,17 @@ class VoteKeeper:
         votes = self._rounds.get(round_)
         return len(votes.participants) if votes else 0
 
+    def forget_rounds_before(self, round_: int, keep: set[int]) -> None:
+        """Drop the votes of rounds below ``round_`` except ``keep`` (bounds memory on a long height)."""
+        gone = {r for r in self._rounds if r < round_ and r not in keep}
+        if not gone:
+            return
+        for r in gone:
+            del self._rounds[r]
+        for validator, votes in self._by_validator.items():
+            self._by_validator[validator] = [v for v in votes if v.round not in gone]
+        self._waiting = [v for v in self._waiting if v.round not in gone and v.valid_round not in gone]
+
     def rounds(self) -> list[int]:
         return sorted(self._rounds)
 

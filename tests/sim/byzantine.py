@@ -10,7 +10,8 @@ nodes split the correct nodes into two groups per height and show each group a d
 - ``old-votes``: it also sends freshly signed votes for old heights;
 - ``impersonate``: it sends votes claiming another validator's index, or an index outside the set;
 - ``invalid-block``: it proposes blocks whose app_root is wrong;
-- ``bad-valid-round``: it claims a polka round (``pol_round``) it never saw.
+- ``bad-valid-round``: it claims a polka round (``pol_round``) it never saw;
+- ``clone``: nothing is rewritten, but a second node runs with the same key (Jepsen's dup-validators).
 """
 
 from __future__ import annotations

@@ -111,9 +111,14 @@ class Simulation:
         self.correct = {i for i in range(n) if i not in scenario.byzantine}
         self.byz = {i: Byzantine(self, i, b, random.Random(scenario.seed * 31 + i))
                     for i, b in scenario.byzantine.items()}
+        for original, behaviours in scenario.byzantine.items():
+            if "clone" in behaviours:  # a second honest node with the same key (node index n)
+                self.nodes.append(SimNode(n, keys[original], self.signers[original], offsets[original]))
+                self.byz[n] = Byzantine(self, n, behaviours, random.Random(scenario.seed * 31 + n))
         self.byz_alt: dict[tuple[int, int], tuple[bytes, Proposal]] = {}
         self._groups: dict[int, set[int]] = {}
-        self.network = Network(random.Random(scenario.seed * 17 + 1), n, scenario.max_drop, scenario.max_dup)
+        self.network = Network(random.Random(scenario.seed * 17 + 1), len(self.nodes), scenario.max_drop,
+                               scenario.max_dup)
         self.checker = Checker(CHAIN_ID, self.vs, self.correct, scenario.over_threshold, self.verifier)
         self.queue: list[tuple[int, int, int, str, Any]] = []
         self._seq = 0
@@ -153,7 +158,7 @@ class Simulation:
         for node in self.nodes:
             self._boot(node.index)
         self._schedule_faults()
-        for i in range(self.scenario.n):
+        for i in range(len(self.nodes)):
             self.push(SYNC_INTERVAL_MS + i * 37, i, "sync")
         self.push(self.gst_ms, -1, "gst")
         while self.queue and not self.done and self.events < MAX_EVENTS:
@@ -323,7 +328,7 @@ class Simulation:
                     self._crash_here(i)
                     return
             elif isinstance(effect, Broadcast):
-                for dst in range(self.scenario.n):
+                for dst in range(len(self.nodes)):
                     if dst != i:
                         self._send(i, dst, effect.message)
             elif isinstance(effect, SendTo):
@@ -380,7 +385,7 @@ class Simulation:
                 and message.validator < self.scenario.n
                 and self.verifier.verify_vote(CHAIN_ID, message, self.vs.key(message.validator))):
             self.checker.on_received_vote(message)
-        self.step(dst, received(message, sender=self.vs.key(src).raw))
+        self.step(dst, received(message, sender=self.nodes[src].key.public_key.raw))
 
     def _build(self, i: int, request: RequestValue) -> None:
         node = self.nodes[i]
@@ -456,7 +461,7 @@ class Simulation:
         op = make_op(self.scenario.seed, self._op_serial, top + 25)
         self.ops[op] = None
         node.mempool[op] = None
-        for dst in range(self.scenario.n):
+        for dst in range(len(self.nodes)):
             if dst != i:
                 for delay in self.network.delays(i, dst):
                     self.push(delay, dst, "net", (i, op))
@@ -470,7 +475,7 @@ class Simulation:
             return
         offsets = self.scenario.clock_offsets_ms or (0,) * self.scenario.n
         for i, node in enumerate(self.nodes):
-            node.clock_offset_ms = offsets[i]
+            node.clock_offset_ms = offsets[min(i, len(offsets) - 1)]
             if i in self.byz:
                 node.silenced = True
                 node.crash()

@@ -63,6 +63,7 @@ def make_scenario(seed: int, n: int, *, faults: bool = True) -> Scenario:
         chosen = rng.sample(range(n), count)
         sc.byzantine = {i: tuple(b for b in BEHAVIOURS if rng.random() < 0.5) or ("double-vote",)
                         for i in chosen}
+    _maybe_clone(sc, seed, f)
     sc.max_drop = rng.choice([0.0, rng.uniform(0, 0.3)])
     sc.max_dup = rng.choice([0.0, rng.uniform(0, 0.5)])
     sc.partitions_per_s = rng.choice([0.0, rng.uniform(0.05, 0.5)])
@@ -72,3 +73,21 @@ def make_scenario(seed: int, n: int, *, faults: bool = True) -> Scenario:
     sc.clock_offsets_ms = tuple(rng.randint(-300, 300) for _ in range(n))
     sc.clock_jump = rng.random() < 0.2
     return sc
+
+
+def _maybe_clone(sc: Scenario, seed: int, f: int) -> None:
+    """Jepsen's ``--dup-validators``: sometimes a validator's key also runs on a second, honest node.
+
+    The two copies each follow the protocol but together sign conflicting votes, so the validator is
+    Byzantine. Drawn from its own random stream so the other parameters of a seed do not change.
+    """
+    rng = random.Random(seed * 104_729 + sc.n)
+    if rng.random() >= 0.15:
+        return
+    if sc.over_threshold:
+        victim = min(sc.byzantine)
+    elif len(sc.byzantine) < f:
+        victim = rng.choice([i for i in range(sc.n) if i not in sc.byzantine])
+    else:
+        return
+    sc.byzantine[victim] = ("clone",)

@@ -284,3 +284,21 @@ def test_a_failed_step_sends_nothing_and_the_next_step_persists() -> None:
     effects = h.step(ValueReady(1, 0, value_id, block))
     assert isinstance(effects[0], Persist)
     assert [e.message.value_id for e in effects if isinstance(e, Broadcast)][:1] == [value_id]
+
+
+def test_a_long_height_keeps_only_recent_rounds() -> None:
+    from ledgr.consensus.round_machine import KEEP_ROUNDS
+
+    h = Harness()
+    h.propose(0, "A")
+    h.prevotes([1, 2], 0, "A")  # lock on A in round 0: that round is kept
+    for round_ in range(1, 60):
+        h.timeout(TimeoutKind.PRECOMMIT, round_ - 1)
+        h.propose(round_, f"V{round_}")
+        h.prevotes([1, 2], round_, None)
+    kept = h.core.retained_rounds
+    assert kept[0] == 0 and len(kept) <= KEEP_ROUNDS + 2 and kept[-1] == 59
+    assert h.core.locked == (0, vid("A"))
+    h.timeout(TimeoutKind.PRECOMMIT, 59)
+    h.propose(60, "A", pol_round=0)
+    assert h.my_vote(PREVOTE).value_id == vid("A")  # type: ignore[union-attr]
