@@ -1,4 +1,4 @@
-"""The offline demo (``python -m ledgr.demo``, run by ``scripts/demo``) succeeds end to end."""
+"""The offline demo (``python -m ledgr.demo offline``) succeeds end to end."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 
 def test_demo_runs_offline_and_exits_0() -> None:
-    run = subprocess.run([sys.executable, "-m", "ledgr.demo"], capture_output=True, text=True, timeout=120,
-                         check=False)
+    run = subprocess.run([sys.executable, "-m", "ledgr.demo", "offline"], capture_output=True, text=True,
+                         timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
     assert "demo succeeded" in out

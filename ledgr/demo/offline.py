@@ -1,4 +1,4 @@
-"""Offline demo (``python -m ledgr.demo``, run by ``scripts/demo``).
+"""Offline credential demo (``python -m ledgr.demo offline``): no node, no network.
 
 Generates an issuer key (did:key), issues a realistic credential with ``eddsa-rdfc-2022`` and
 ``eddsa-jcs-2022``, verifies both, then tampers with a claim and shows that verification fails.
