@@ -183,12 +183,14 @@ def run(directory: Path, keep: bool) -> int:
         answer = _post(nodes[2].url, update)
         _say("stopped node1; node0 and node2 still commit",
              f"DID update committed at height {answer['height']} with QC signers {answer['qc']['signers']}")
+        _wait_height(nodes[0], int(answer["height"]))
         resolved = resolve_from_node(nodes[0].url, did, proof=True, trust_dir=trust)
-        assert resolved["didDocumentMetadata"]["versionId"] == "2"
+        if resolved["didDocumentMetadata"]["versionId"] != "2":
+            raise RuntimeError(f"node0 resolves version {resolved['didDocumentMetadata']['versionId']}, not 2")
         _say("done", "every step behaved as expected")
         return 0
     except (LedgrError, RuntimeError, OSError, KeyError, AssertionError) as exc:
-        detail = getattr(exc, "detail", None) or str(exc)
+        detail = getattr(exc, "detail", None) or str(exc) or repr(exc)
         print(f"demo failed: {detail}", file=sys.stderr)
         return 1
     finally:

@@ -247,6 +247,8 @@ async def test_sigkill_one_node_under_load_others_commit_and_it_catches_up(clust
     target = max(cluster.height(i) for i in survivors)
     cluster.wait(lambda: cluster.height(index) >= target and not cluster.status(index)["catching_up"], 60,
                  f"{cluster.nodes[index].name} to catch up to {target}")
+    cluster.wait(lambda: min(cluster.height(i) for i in survivors) >= target, 30,
+                 f"both survivors to reach {target}")
     assert cluster.block_hash(index, target) == cluster.block_hash(survivors[0], target)
     assert cluster.status(index)["app_root"] is not None
     assert result.committed, "the load generator saw no commits"
