@@ -185,8 +185,9 @@ def run(directory: Path, keep: bool) -> int:
              f"DID update committed at height {answer['height']} with QC signers {answer['qc']['signers']}")
         _wait_height(nodes[0], int(answer["height"]))
         resolved = resolve_from_node(nodes[0].url, did, proof=True, trust_dir=trust)
-        if resolved["didDocumentMetadata"]["versionId"] != "2":
-            raise RuntimeError(f"node0 resolves version {resolved['didDocumentMetadata']['versionId']}, not 2")
+        version = resolved["didDocumentMetadata"]["versionId"]
+        if version != "2":
+            raise RuntimeError(f"node0 resolves version {version}, not 2")
         _say("done", "every step behaved as expected")
         return 0
     except (LedgrError, RuntimeError, OSError, KeyError, AssertionError) as exc:
