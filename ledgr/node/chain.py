@@ -1,0 +1,290 @@
+"""The node's chain: the LMDB store plus the pure ledger, as the runtime uses them.
+
+Everything the runtime does with blocks goes through here: building a block for a proposal,
+re-executing a proposed block before voting (execute-before-vote: its ``app_root`` must match),
+committing a decided block with its QC in one durable transaction, and verifying synced blocks
+(QC of that height's validator set, re-execution, ``app_root``). Execution results of blocks this
+node built or validated are kept (bounded) so a decided block is not executed twice.
+
+Thread use: building and validating run on a worker thread (they only read committed state through
+short LMDB read transactions); commits run on the writer thread; the rest on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ledgr.consensus.events import Decide
+from ledgr.consensus.messages import QuorumCertificate as CoreQC
+from ledgr.consensus.validators import ValidatorSet as CoreValidatorSet
+from ledgr.crypto import sha256
+from ledgr.errors import ConfigError, InvalidInput, LedgrError, OperationRejected, StorageError
+from ledgr.ledger.execute import BlockResult, build_block, check_operation, execute_block
+from ledgr.ledger.formats import Block
+from ledgr.ledger.formats import QuorumCertificate as LedgerQC
+from ledgr.ledger.formats import verify_qc as verify_ledger_qc
+from ledgr.ledger.genesis import Genesis, genesis_writes
+from ledgr.ledger.operations import Operation, decode_operation
+from ledgr.ledger.records import ValidatorRecord, decode
+from ledgr.ledger.state import VALIDATORS_KEY, Tip, read_tip
+from ledgr.ledger.validators import ValidatorSet
+from ledgr.node import bridge
+from ledgr.node.config import NodeConfig
+from ledgr.node.logs import get_logger
+from ledgr.node.mempool import Mempool
+from ledgr.node.wire import SyncedBlock
+from ledgr.node.writer import DurableWriter
+from ledgr.store.store import BlockCommit, Store
+from ledgr.store.view import OpLocation
+
+log = get_logger("ledgr.chain")
+
+MAX_CACHED_RESULTS = 16
+MAX_GENESIS_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Built:
+    block_hash: bytes
+    block_bytes: bytes
+
+
+@dataclass(frozen=True)
+class Committed:
+    height: int
+    op_hashes: list[bytes]
+    time_ms: int
+    core_qc: CoreQC
+
+
+def load_genesis(path: Path) -> Genesis:
+    try:
+        if path.stat().st_size > MAX_GENESIS_BYTES:
+            raise ConfigError(f"genesis file {path} is larger than {MAX_GENESIS_BYTES} bytes")
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"genesis file {path} does not exist") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read genesis file {path}: {exc}") from exc
+    try:
+        return Genesis.from_json(value)
+    except InvalidInput as exc:
+        raise ConfigError(f"genesis file {path}: {exc.detail}") from exc
+
+
+class Chain:
+    def __init__(self, store: Store, genesis: Genesis, config: NodeConfig, me: bytes) -> None:
+        self.me = me
+        self.store = store
+        self.genesis = genesis
+        self.config = config
+        self.chain_id = genesis.chain_id
+        self.genesis_hash_hex = genesis.hash().hex()
+        self._results: OrderedDict[bytes, tuple[Block, BlockResult]] = OrderedDict()
+        self._tip: Tip = read_tip(store)
+        self._sets: dict[int, ValidatorSet] = {}
+
+    @classmethod
+    def open(cls, config: NodeConfig, me: bytes) -> Chain:
+        genesis = load_genesis(config.genesis_file)
+        store = Store.open(config.data_dir)
+        tip = store.tip()
+        if tip is None:
+            writes, nodes, root = genesis_writes(genesis)
+            store.initialize(genesis_hash=genesis.hash(), chain_id=genesis.chain_id, state_writes=writes,
+                             smt_nodes=nodes, app_root=root)
+        else:
+            stored = store.read(lambda view: view.genesis_hash())
+            if stored != genesis.hash():
+                store.close()
+                raise ConfigError(f"data directory {config.data_dir} holds another chain than "
+                                  f"{config.genesis_file} describes (genesis hash differs)")
+        return cls(store, genesis, config, me)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ---- tip and validator sets -----------------------------------------------------------------
+
+    @property
+    def height(self) -> int:
+        return self._tip.height
+
+    @property
+    def tip_time_ms(self) -> int:
+        return self._tip.time_ms
+
+    @property
+    def tip(self) -> Tip:
+        return self._tip
+
+    def validator_set(self, height: int) -> ValidatorSet:
+        """The set that votes on ``height`` (known for the next two heights, by the H+2 rule)."""
+        cached = self._sets.get(height)
+        if cached is not None:
+            return cached
+        raw = self.store.get(VALIDATORS_KEY)
+        if raw is None:
+            raise StorageError("the store holds no validator record")
+        found = ValidatorRecord.from_json(decode(raw)).set_for_height(height)
+        if len(self._sets) > 8:
+            self._sets.clear()
+        self._sets[height] = found
+        return found
+
+    def core_validators(self, height: int) -> CoreValidatorSet:
+        return bridge.core_validators(self.validator_set(height))
+
+    def validator_keys(self, height: int) -> set[str]:
+        return {v.node_key.multikey for v in self.validator_set(height).validators}
+
+    def validator_entries(self, height: int) -> list[dict[str, str]]:
+        return [{"name": v.name, "node_key": v.node_key.multikey}
+                for v in self.validator_set(height).validators]
+
+    def quorum(self, height: int) -> int:
+        return self.validator_set(height).quorum
+
+    # ---- operations -----------------------------------------------------------------------------
+
+    @staticmethod
+    def decode_envelope(envelope: bytes) -> Operation:
+        return decode_operation(envelope)
+
+    def precheck(self, op: Operation) -> None:
+        """Would ``op`` be accepted in the next block on the committed state? (mempool admission)"""
+        check_operation(self.store, op.envelope, height=self.height + 1, time_ms=self.tip_time_ms + 1)
+
+    def op_location(self, op_hash: bytes) -> OpLocation | None:
+        return self.store.read(lambda view: view.op_location(op_hash))
+
+    # ---- blocks ---------------------------------------------------------------------------------
+
+    async def build(self, height: int, time_ms: int, mempool: Mempool) -> Built:
+        limit = min(self.config.mempool.block_max_ops, int(self.genesis.params["max_block_ops"]))
+        candidates = mempool.batch(limit, self.config.mempool.block_max_bytes)
+        envelopes = [c.raw for c in candidates]
+        loop = asyncio.get_running_loop()
+        block, result = await loop.run_in_executor(None, self._build_sync, height, time_ms, envelopes)
+        if len(block.operations) < len(envelopes):
+            accepted = {sha256(e) for e in block.operations}
+            dropped = [c for c in candidates if c.op_hash not in accepted]
+            await loop.run_in_executor(None, self._reject_dropped, mempool, dropped, height)
+        block_bytes = block.encode()
+        return Built(self._remember(block, result), block_bytes)
+
+    def _build_sync(self, height: int, time_ms: int, envelopes: list[bytes]) -> tuple[Block, BlockResult]:
+        return build_block(self.store, chain_id=self.chain_id, height=height, time_ms=time_ms,
+                           prev_hash=self._tip.block_hash, proposer=self.me, operations=envelopes,
+                           max_ops=len(envelopes) or None)
+
+    def _reject_dropped(self, mempool: Mempool, dropped: Sequence[Any], height: int) -> None:
+        """Candidates the block left out: drop those that fail on committed state for good."""
+        for candidate in dropped:
+            try:
+                check_operation(self.store, candidate.raw, height=height, time_ms=self.tip_time_ms + 1)
+            except OperationRejected as exc:
+                mempool.reject(candidate.op_hash, f"{exc.extra.get('rule', 'rejected')}: {exc.detail}")
+            except LedgrError as exc:
+                mempool.reject(candidate.op_hash, exc.detail)
+
+    def _remember(self, block: Block, result: BlockResult) -> bytes:
+        block_hash = block.hash()
+        self._results[block_hash] = (block, result)
+        self._results.move_to_end(block_hash)
+        while len(self._results) > MAX_CACHED_RESULTS:
+            self._results.popitem(last=False)
+        return block_hash
+
+    async def validate(self, height: int, value_id: bytes, block_bytes: bytes, time_ms: int) -> bool:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._validate_sync, height, value_id, block_bytes, time_ms)
+
+    def _validate_sync(self, height: int, value_id: bytes, block_bytes: bytes, time_ms: int) -> bool:
+        try:
+            block = Block.decode(block_bytes)
+            header = block.header
+            if block.hash() != value_id or header.height != height or header.time_ms != time_ms:
+                return False
+            if value_id in self._results:
+                return True
+            result = execute_block(self.store, block)
+        except LedgrError as exc:
+            log.info("block_invalid", height=height, error=exc.detail)
+            return False
+        if result.app_root != header.app_root:
+            log.info("block_invalid", height=height, error="app_root differs from re-execution")
+            return False
+        self._remember(block, result)
+        return True
+
+    async def commit_decided(self, decide: Decide, writer: DurableWriter) -> Committed:
+        """Store a decided block with its QC (one durable transaction)."""
+        cached = self._results.get(decide.value_id)
+        if cached is None:
+            block = Block.decode(decide.block)
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(None, execute_block, self.store, block)
+            if result.app_root != block.header.app_root:
+                raise StorageError(f"decided block {decide.height} does not re-execute to its app_root")
+        else:
+            block, result = cached
+        qc = bridge.ledger_qc(decide.qc, self.validator_set(decide.height).size)
+        return await self._commit(block, result, qc, decide.block, decide.qc, writer)
+
+    async def apply_synced(self, block_bytes: bytes, qc_bytes: bytes, writer: DurableWriter) -> Committed:
+        """Verify a block fetched from a peer (QC, re-execution, ``app_root``) and store it."""
+        block = Block.decode(block_bytes)
+        qc = LedgerQC.decode(qc_bytes)
+        height = block.header.height
+        if height != self.height + 1:
+            raise InvalidInput(f"synced block {height} does not follow the local tip {self.height}")
+        verify_ledger_qc(qc, block.header, self.validator_set(height))
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(None, execute_block, self.store, block)
+        if result.app_root != block.header.app_root:
+            raise InvalidInput(f"synced block {height} re-executes to another app_root")
+        return await self._commit(block, result, qc, block_bytes, bridge.core_qc(qc), writer)
+
+    async def _commit(self, block: Block, result: BlockResult, qc: LedgerQC, block_bytes: bytes,
+                      core_qc: CoreQC, writer: DurableWriter) -> Committed:
+        header = block.header
+        op_hashes = [sha256(e) for e in block.operations]
+        if header.height <= self.height:
+            return Committed(header.height, [], header.time_ms, core_qc)
+        batch = BlockCommit(height=header.height, prev_hash=header.prev_hash, block_hash=block.hash(),
+                            app_root=header.app_root, block_bytes=block_bytes, qc_bytes=qc.encode(),
+                            state_writes=result.state_writes, smt_nodes=result.smt_nodes, op_hashes=op_hashes)
+        await writer.run(self.store.commit, batch)
+        self._tip = Tip(header.height, block.hash(), header.app_root, header.time_ms)
+        self._sets.clear()
+        self._results.clear()
+        return Committed(header.height, op_hashes, header.time_ms, core_qc)
+
+    def blocks_for_sync(self, from_height: int, count: int, max_bytes: int) -> list[SyncedBlock]:
+        def collect(view: Any) -> list[SyncedBlock]:
+            out: list[SyncedBlock] = []
+            size = 0
+            for height in range(from_height, from_height + count):
+                block, qc = view.block_bytes(height), view.qc_bytes(height)
+                if block is None or qc is None:
+                    break
+                size += len(block) + len(qc)
+                if out and size > max_bytes:
+                    break
+                out.append(SyncedBlock(height, bytes(block), bytes(qc)))
+            return out
+
+        return self.store.read(collect)
+
+    def record_evidence(self, evidence: Any) -> None:
+        from ledgr.consensus.evidence import encode_evidence
+
+        raw = encode_evidence(evidence)
+        self.store.put_record("consensus", b"evidence/" + sha256(raw), raw)

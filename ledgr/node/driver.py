@@ -1,0 +1,241 @@
+"""The consensus driver: feeds the sans-IO core and performs its effects, in order (consensus.md §1.3).
+
+One asyncio task owns the core. Every input (peer message, timer, built block, validation verdict,
+synced commit, start of a height) goes through :attr:`ConsensusDriver.inbox` and is stepped one at a
+time; the effects of a step are performed in list order:
+
+- ``Persist``: written durably on the writer thread and awaited, so nothing signed later in the same
+  step leaves before the state that forbids contradicting it is on disk (the raft Ready contract);
+- ``Broadcast`` / ``SendTo``: handed to the peer transport (bounded queues, never blocking);
+- ``ScheduleTimeout``: a loop timer that puts ``TimeoutElapsed`` back into the inbox;
+- ``RequestValue`` / ``ValidateBlock``: block building and re-execution run off the loop (worker
+  thread) and come back as ``ValueReady`` / ``BlockValidated``;
+- ``Decide``: the block is committed through the store (one durable transaction) before the next
+  input is stepped; then the next height starts when there is work (or a heartbeat is due).
+
+Heights start lazily (CometBFT's ``create_empty_blocks = false``): after a commit the driver waits
+until the mempool holds an operation, a peer sends a message for the new height, or the heartbeat
+interval since the last block has passed, so an idle network sends nothing but a heartbeat block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from ledgr.consensus.codec import encode_message
+from ledgr.consensus.events import (
+    BlockValidated,
+    Broadcast,
+    Decide,
+    Effect,
+    Input,
+    Persist,
+    ReportEvidence,
+    RequestValue,
+    ScheduleTimeout,
+    SendTo,
+    Start,
+    SyncedCommit,
+    TimeoutElapsed,
+    ValidateBlock,
+    ValueReady,
+)
+from ledgr.consensus.messages import Commit
+from ledgr.crypto import PublicKey
+from ledgr.errors import LedgrError
+from ledgr.node.chain import Chain
+from ledgr.node.clock import Clock
+from ledgr.node.config import NodeConfig
+from ledgr.node.logs import get_logger
+from ledgr.node.mempool import Mempool
+from ledgr.node.metrics import NodeMetrics
+from ledgr.node.peers import KIND_CONSENSUS, PeerNetwork
+from ledgr.node.writer import DurableWriter
+
+MAX_INBOX = 20000
+
+log = get_logger("ledgr.driver")
+
+
+class ConsensusDriver:
+    def __init__(self, core: Any, chain: Chain, peers: PeerNetwork, writer: DurableWriter,
+                 mempool: Mempool, config: NodeConfig, metrics: NodeMetrics, clock: Clock) -> None:
+        self.core = core
+        self.chain = chain
+        self.peers = peers
+        self.writer = writer
+        self.mempool = mempool
+        self.config = config
+        self.metrics = metrics
+        self.clock = clock
+        self.inbox: asyncio.Queue[Input] = asyncio.Queue()
+        self.started_height = 0
+        self.round = 0
+        self.paused = False
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._last_commit_s = clock.monotonic_s()
+        self.peer_activity_height = 0
+        self.last_synced: Commit | None = None
+        self.on_commit: list[Callable[[int], None]] = []
+
+    # ---- inputs ------------------------------------------------------------------------------
+
+    def offer(self, item: Input, from_peer: bool = True) -> None:
+        """Queue an input; peer inputs are dropped (and counted) when the inbox is full."""
+        if from_peer and self.inbox.qsize() >= MAX_INBOX:
+            self.metrics.peer_dropped.labels("inbox_full").inc()
+            return
+        self.inbox.put_nowait(item)
+
+    def wake(self) -> None:
+        """Something may justify starting the next height (an operation or a peer message arrived)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        self._spawn(self._height_starter())
+        while True:
+            item = await self.inbox.get()
+            if self.paused and not isinstance(item, Start | SyncedCommit):
+                continue
+            try:
+                await self._step(item)
+            except LedgrError as exc:
+                log.warning("consensus_input_rejected", error=exc.detail, input=type(item).__name__)
+
+    async def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # ---- stepping ----------------------------------------------------------------------------
+
+    async def _step(self, item: Input) -> None:
+        effects: list[Effect] = self.core.step(item, self.clock.now_ms())
+        for effect in effects:
+            await self._perform(effect)
+
+    async def _perform(self, effect: Effect) -> None:
+        if isinstance(effect, Persist):
+            await self.writer.run(self.chain.store.put_consensus_state, effect.state)
+        elif isinstance(effect, Broadcast):
+            self.peers.broadcast(KIND_CONSENSUS, encode_message(effect.message))
+        elif isinstance(effect, SendTo):
+            self.peers.send(PublicKey(effect.peer).multikey, KIND_CONSENSUS, encode_message(effect.message))
+        elif isinstance(effect, ScheduleTimeout):
+            self._schedule(effect)
+        elif isinstance(effect, RequestValue):
+            self.round = effect.round
+            self.metrics.round.set(effect.round)
+            self._spawn(self._build(effect))
+        elif isinstance(effect, ValidateBlock):
+            self._spawn(self._validate(effect))
+        elif isinstance(effect, Decide):
+            await self._commit(effect)
+        elif isinstance(effect, ReportEvidence):
+            await self.writer.run(self.chain.record_evidence, effect.evidence)
+            log.warning("evidence", detail=repr(effect.evidence))
+
+    def _schedule(self, effect: ScheduleTimeout) -> None:
+        loop = asyncio.get_running_loop()
+        timeout = TimeoutElapsed(effect.kind, effect.height, effect.round)
+        handle: asyncio.TimerHandle | None = None
+
+        def fire() -> None:
+            if handle is not None:
+                self._timers.discard(handle)
+            self.offer(timeout, from_peer=False)
+
+        handle = loop.call_later(effect.duration_ms / 1000, fire)
+        self._timers.add(handle)
+        if effect.round > self.round and effect.height == self.started_height:
+            self.round = effect.round
+            self.metrics.round.set(effect.round)
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _build(self, request: RequestValue) -> None:
+        wait_s = self.config.mempool.batch_wait_ms / 1000
+        if wait_s and len(self.mempool) < self.config.mempool.block_max_ops:
+            await asyncio.sleep(wait_s)
+        built = await self.chain.build(request.height, request.time_ms, self.mempool)
+        self.offer(ValueReady(request.height, request.round, built.block_hash, built.block_bytes),
+                   from_peer=False)
+
+    async def _validate(self, request: ValidateBlock) -> None:
+        ok = await self.chain.validate(request.height, request.value_id, request.block, request.time_ms)
+        self.offer(BlockValidated(request.height, request.value_id, ok), from_peer=False)
+
+    async def _commit(self, decide: Decide) -> None:
+        started = self.clock.monotonic_s()
+        committed = await self.chain.commit_decided(decide, self.writer)
+        self.after_commit(committed.height, committed.op_hashes, started)
+        self.started_height = 0
+        self._wake.set()
+
+    def after_commit(self, height: int, op_hashes: list[bytes], started_s: float) -> None:
+        """Bookkeeping shared by consensus decisions and synced blocks."""
+        now = self.clock.monotonic_s()
+        for op in self.mempool.remove(op_hashes):
+            self.metrics.commit_latency.observe(max(0.0, now - op.arrived_s))
+        self.metrics.ops_committed.inc(len(op_hashes))
+        self.metrics.block_ops.observe(len(op_hashes))
+        self.metrics.block_interval.observe(now - self._last_commit_s)
+        self._last_commit_s = now
+        self.metrics.height.set(height)
+        self.metrics.mempool_size.set(len(self.mempool))
+        self.metrics.mempool_bytes.set(self.mempool.size_bytes)
+        for callback in self.on_commit:
+            callback(height)
+        log.debug("committed", height=height, ops=len(op_hashes), ms=round((now - started_s) * 1000, 2))
+
+    def resume_after_sync(self) -> None:
+        """After block sync: tell the core which height was settled, then start the next one."""
+        if self.last_synced is not None:
+            self.offer(SyncedCommit(self.last_synced), from_peer=False)
+            self.last_synced = None
+        self.started_height = 0
+        self._wake.set()
+
+    # ---- starting heights ---------------------------------------------------------------------
+
+    def start_next_height(self) -> None:
+        """Start consensus on the height after the chain tip (no-op if it already runs)."""
+        height = self.chain.height + 1
+        if self.started_height == height or self.paused:
+            return
+        self.started_height = height
+        self.round = 0
+        self.metrics.round.set(0)
+        self.offer(Start(height, self.chain.core_validators(height), self.chain.tip_time_ms,
+                         self.chain.core_validators(height + 1)), from_peer=False)
+
+    async def _height_starter(self) -> None:
+        """Start the next height when there is work, a peer moved on, or the heartbeat is due."""
+        heartbeat_s = self.config.consensus.heartbeat_ms / 1000
+        while True:
+            if self.started_height == 0 and not self.paused:
+                since_block_s = max(0.0, (self.clock.now_ms() - self.chain.tip_time_ms) / 1000)
+                if len(self.mempool) > 0 or since_block_s >= heartbeat_s or self._peer_ahead():
+                    self.start_next_height()
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=heartbeat_s - since_block_s)
+                continue
+            self._wake.clear()
+            await self._wake.wait()
+
+    def _peer_ahead(self) -> bool:
+        return self.peer_activity_height >= self.chain.height + 1

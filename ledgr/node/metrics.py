@@ -1,0 +1,50 @@
+"""Prometheus metrics of one node (prometheus-client), on a registry of its own.
+
+A per-node :class:`~prometheus_client.CollectorRegistry` (not the global one) keeps several nodes
+in one test process apart. Names follow the Prometheus conventions (unit suffix, ``_total``).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class NodeMetrics:
+    """The gauges, counters and histograms a node updates (architecture.md §7)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.height = Gauge("ledgr_height", "Height of the latest committed block", registry=r)
+        self.round = Gauge("ledgr_consensus_round", "Current consensus round", registry=r)
+        self.commit_latency = Histogram(
+            "ledgr_commit_latency_seconds", "Time from an operation's arrival to its block's commit",
+            buckets=_LATENCY_BUCKETS, registry=r)
+        self.block_interval = Histogram(
+            "ledgr_block_interval_seconds", "Time between consecutive local commits",
+            buckets=_LATENCY_BUCKETS, registry=r)
+        self.block_ops = Histogram(
+            "ledgr_block_operations", "Operations per committed block",
+            buckets=(0, 1, 10, 50, 100, 250, 500, 1000, 2000, 5000), registry=r)
+        self.mempool_size = Gauge("ledgr_mempool_operations", "Operations waiting in the mempool", registry=r)
+        self.mempool_bytes = Gauge("ledgr_mempool_bytes", "Bytes of operations in the mempool", registry=r)
+        self.peers_connected = Gauge("ledgr_peers_connected", "Authenticated peer connections", registry=r)
+        self.peer_dropped = Counter(
+            "ledgr_peer_messages_dropped_total", "Peer messages dropped by a full queue or a policy",
+            ["reason"], registry=r)
+        self.catching_up = Gauge("ledgr_catching_up", "1 while the node is syncing blocks from peers",
+                                 registry=r)
+        self.sync_target = Gauge("ledgr_sync_target_height", "Highest height seen at a peer", registry=r)
+        self.sync_progress = Gauge("ledgr_sync_progress_ratio", "Catch-up progress (1 = at the tip)",
+                                   registry=r)
+        self.ops_committed = Counter("ledgr_operations_committed_total", "Operations committed",
+                                     registry=r)
+        self.ops_rejected = Counter("ledgr_operations_rejected_total", "Operations rejected",
+                                    ["stage"], registry=r)
+
+    def render(self) -> bytes:
+        return bytes(generate_latest(self.registry))

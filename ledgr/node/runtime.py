@@ -1,0 +1,285 @@
+"""The node runtime: one asyncio process that joins the ledger, the consensus core and the peers.
+
+:class:`Node` owns every component of a running validator — the chain (store + ledger execution),
+the mempool, the peer network, the consensus driver, block sync and the double-sign guard — and
+offers the HTTP layer (``ledgr.api``) a small surface: submit an operation, wait for it, read blocks,
+state with proofs, status and readiness.
+
+Start-up order (architecture.md §4, consensus.md §1.5):
+
+1. open the store (genesis on first start), the peer network and the worker pools;
+2. collect peer STATUS frames for a moment: the double-sign guard refuses to start when a peer holds
+   a vote this key signed that is newer than the local ``last_signed`` record (an old backup or a
+   second copy of the key); a node without any record (new or wiped) instead stays out of consensus
+   until it has synced past every height at which peers saw it vote;
+3. catch up by block sync while peers are ahead, then start consensus at the next height.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any
+
+from ledgr import __version__
+from ledgr.consensus.codec import decode_message
+from ledgr.consensus.events import received
+from ledgr.consensus.messages import Commit, Vote
+from ledgr.crypto import PublicKey
+from ledgr.errors import ConfigError, InvalidInput, LedgrError, NotFound, PeerError
+from ledgr.node import wire
+from ledgr.node.chain import Chain
+from ledgr.node.clock import Clock
+from ledgr.node.config import NodeConfig
+from ledgr.node.consensus_setup import make_core
+from ledgr.node.driver import ConsensusDriver
+from ledgr.node.guard import DoubleSignGuard, vote_watermark
+from ledgr.node.keyfile import read_secret_key
+from ledgr.node.logs import get_logger
+from ledgr.node.mempool import Mempool
+from ledgr.node.metrics import NodeMetrics
+from ledgr.node.operations import OperationDesk
+from ledgr.node.peers import (
+    KIND_CONSENSUS,
+    KIND_OPERATION,
+    KIND_STATUS,
+    KIND_SYNC_REQUEST,
+    KIND_SYNC_RESPONSE,
+    PeerNetwork,
+)
+from ledgr.node.sync import CHECK_INTERVAL_S, BlockSync
+from ledgr.node.writer import DurableWriter
+
+log = get_logger("ledgr.node")
+
+STATUS_INTERVAL_S = 1.0
+GUARD_WAIT_S = 2.0
+
+
+class Node:
+    def __init__(self, config: NodeConfig) -> None:
+        self.config = config
+        self.metrics = NodeMetrics()
+        self.clock = Clock()
+        self.key = read_secret_key(config.validator_key_file)
+        self.me = self.key.public_key.multikey
+        self.chain = Chain.open(config, self.key.public_key.raw)
+        self.writer = DurableWriter()
+        self.mempool = Mempool(config.mempool.max_ops, config.mempool.max_bytes)
+        validators = self.chain.validator_keys(self.chain.height + 1)
+        if self.me not in validators:
+            raise ConfigError(f"the validator key in {config.validator_key_file} is not a validator "
+                              f"of chain {self.chain.chain_id}")
+        self.peers = PeerNetwork(self.chain.chain_id, self.key, validators, config.p2p.peers, config.p2p,
+                                 self._on_peer_frame, self.metrics)
+        self.peers.on_connect = self._send_status
+        self.core = make_core(self.chain, self.key, config)
+        self.driver = ConsensusDriver(self.core, self.chain, self.peers, self.writer, self.mempool, config,
+                                      self.metrics, self.clock)
+        self.driver.on_commit.append(self._after_commit)
+        self.sync = BlockSync(self.peers, self.metrics, config.sync.batch_blocks,
+                              config.sync.request_timeout_ms, config.sync.join_distance,
+                              lambda: self.chain.height)
+        self.guard = DoubleSignGuard(self.chain.chain_id, self.key.public_key,
+                                     self.chain.store.get_consensus_state())
+        self.checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ledgr-check")
+        self.workers = ProcessPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)),
+                                           mp_context=multiprocessing.get_context("spawn"))
+        self.desk = OperationDesk(self)
+        self.latest_votes: dict[str, bytes] = {}
+        self._latest_vote_marks: dict[str, tuple[int, int, int]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._commit_event = asyncio.Event()
+        self.started = False
+        self.fatal: LedgrError | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.peers.start()
+        self._tasks.append(asyncio.create_task(self._status_loop()))
+        self._tasks.append(asyncio.create_task(self.desk.forward_loop()))
+        self._main = asyncio.create_task(self._run())
+        self._tasks.append(self._main)
+
+    def main_task(self) -> asyncio.Task[None]:
+        """The task that ends only when the node stops for good (a fatal error)."""
+        return self._main
+
+    async def _run(self) -> None:
+        try:
+            await self._collect_statuses()
+            self.guard.check()
+            while self.chain.height < self.guard.must_sync_past or self.sync.should_sync(self._now()):
+                await self.sync.catch_up(self._apply_synced)
+                if self.chain.height < self.guard.must_sync_past:
+                    await asyncio.sleep(CHECK_INTERVAL_S)
+            self.started = True
+            driver_task = asyncio.create_task(self.driver.run())
+            self._tasks.append(driver_task)
+            log.info("consensus_started", height=self.chain.height + 1)
+            await self._sync_watch()
+        except LedgrError as exc:
+            log.error("node_stopped", error=exc.detail)
+            self.fatal = exc
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.driver.close()
+        self.sync.close()
+        await self.peers.close()
+        self.checker.shutdown(wait=False, cancel_futures=True)
+        self.workers.shutdown(wait=False, cancel_futures=True)
+        self.writer.close()
+        self.chain.close()
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def _collect_statuses(self) -> None:
+        """Wait briefly for every configured peer's STATUS (the double-sign guard needs them)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GUARD_WAIT_S
+        expected = {p.public_key for p in self.config.p2p.peers if p.public_key != self.me}
+        while loop.time() < deadline and not expected <= set(self.sync.views):
+            await asyncio.sleep(0.05)
+
+    async def _sync_watch(self) -> None:
+        """While consensus runs: catch up whenever peers get ahead (e.g. after a partition)."""
+        while True:
+            await asyncio.sleep(CHECK_INTERVAL_S)
+            if self.sync.should_sync(self._now()):
+                self.driver.paused = True
+                try:
+                    await self.sync.catch_up(self._apply_synced)
+                finally:
+                    self.driver.paused = False
+                    self.driver.resume_after_sync()
+
+    async def _apply_synced(self, block: wire.SyncedBlock) -> None:
+        started = self.clock.monotonic_s()
+        committed = await self.chain.apply_synced(block.block, block.qc, self.writer)
+        self.driver.after_commit(committed.height, committed.op_hashes, started)
+        self.driver.last_synced = Commit(block.block, committed.time_ms, committed.core_qc)
+
+    # ---- peers ---------------------------------------------------------------------------------
+
+    def _on_peer_frame(self, peer: str, kind: int, payload: bytes) -> None:
+        try:
+            if kind == KIND_CONSENSUS:
+                self._on_consensus(peer, payload)
+            elif kind == KIND_OPERATION:
+                self.desk.on_forwarded(payload)
+            elif kind == KIND_STATUS:
+                status = wire.decode_status(payload)
+                self.sync.on_status(peer, status)
+                if status.vote is not None:
+                    self.guard.observe(status.vote)
+            elif kind == KIND_SYNC_REQUEST:
+                self._serve_sync(peer, payload)
+            elif kind == KIND_SYNC_RESPONSE:
+                self.sync.on_response(peer, payload)
+            else:
+                self.metrics.peer_dropped.labels("unknown_kind").inc()
+        except (InvalidInput, PeerError) as exc:
+            self.metrics.peer_dropped.labels("malformed").inc()
+            log.debug("peer_frame_dropped", peer=peer[:16], error=exc.detail)
+
+    def _on_consensus(self, peer: str, payload: bytes) -> None:
+        message = decode_message(payload, self.config.mempool.block_max_bytes)
+        if isinstance(message, Vote):
+            known = self.latest_votes.get(peer)
+            if known is None or self._latest_vote_marks.get(peer, (0, 0, 0)) < vote_watermark(message):
+                self.latest_votes[peer] = payload
+                self._latest_vote_marks[peer] = vote_watermark(message)
+        height = message.height
+        if height > self.driver.peer_activity_height:
+            self.driver.peer_activity_height = height
+            if height >= self.chain.height + 1:
+                self.driver.wake()
+        if self.started:
+            self.driver.offer(received(message, self.peers_raw(peer)))
+
+    @staticmethod
+    def peers_raw(peer: str) -> bytes:
+        return PublicKey.from_multikey(peer).raw
+
+    def _serve_sync(self, peer: str, payload: bytes) -> None:
+        from_height, count = wire.decode_sync_request(payload)
+        blocks = self.chain.blocks_for_sync(from_height, count, self.config.p2p.max_message_bytes // 2)
+        self.peers.send(peer, KIND_SYNC_RESPONSE, wire.encode_sync_response(blocks))
+
+    def _send_status(self, peer: str | None = None) -> None:
+        targets = [peer] if peer is not None else list(self.peers.connected())
+        for target in targets:
+            status = wire.Status(self.chain.height, self.latest_votes.get(target))
+            self.peers.send(target, KIND_STATUS, wire.encode_status(status))
+
+    async def _status_loop(self) -> None:
+        while True:
+            self._send_status()
+            await asyncio.sleep(STATUS_INTERVAL_S)
+
+    def _after_commit(self, height: int) -> None:
+        self._send_status()
+        self._commit_event.set()
+        self._commit_event = asyncio.Event()
+        self.peers.set_validators(self.chain.validator_keys(height + 1))
+
+    async def wait_commit(self, timeout_s: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._commit_event.wait(), timeout_s)
+
+    # ---- the API surface -----------------------------------------------------------------------
+
+    def readiness(self) -> tuple[bool, str]:
+        if self.fatal is not None:
+            return False, self.fatal.detail
+        if not self.started or self.sync.catching_up:
+            return False, "catching up"
+        validators = self.chain.validator_keys(self.chain.height + 1)
+        quorum = self.chain.quorum(self.chain.height + 1)
+        connected = len(self.peers.connected() & validators) + 1
+        if connected < quorum:
+            return False, f"connected to {connected - 1} validators; a quorum needs {quorum - 1}"
+        return True, "ready"
+
+    def status(self) -> dict[str, Any]:
+        connected = self.peers.connected()
+        validators = []
+        for entry in self.chain.validator_entries(self.chain.height + 1):
+            key = entry["node_key"]
+            validators.append({**entry, "self": key == self.me,
+                               "connected": key == self.me or key in connected,
+                               "height": self.chain.height if key == self.me
+                               else (self.sync.views[key].height if key in self.sync.views else None)})
+        tip = self.chain.tip_json()
+        return {
+            "chain_id": self.chain.chain_id,
+            "node": self.config.name,
+            "version": __version__,
+            "height": self.chain.height,
+            "app_root": tip.get("app_root"),
+            "block_hash": tip.get("block_hash"),
+            "latest_block_time": tip.get("time"),
+            "catching_up": (not self.started) or self.sync.catching_up,
+            "sync_target_height": max(self.sync.best_height(), self.chain.height),
+            "consensus": {"height": self.driver.started_height or None, "round": self.driver.round},
+            "mempool": {"operations": len(self.mempool), "bytes": self.mempool.size_bytes},
+            "validators": validators,
+            "genesis_hash": self.chain.genesis_hash_hex,
+        }
+
+    def block(self, height: int | None) -> dict[str, Any]:
+        target = self.chain.height if height is None else height
+        found = self.chain.block_json(target)
+        if found is None:
+            raise NotFound(f"no block at height {target} (latest is {self.chain.height})")
+        return found

@@ -1,0 +1,158 @@
+"""Catch-up by block sync (consensus.md §1.5; CometBFT BlockSync, Malachite ValueSync).
+
+Peers tell each other their committed height in STATUS frames. When a peer is ``join_distance``
+heights ahead (or one height ahead for longer than a second, i.e. the consensus commit relay did not
+bring this node along), the node pauses consensus and fetches blocks with their QCs from a peer that
+has them, ``batch_blocks`` at a time. Each block is checked before it is stored: its QC must carry a
+quorum of valid precommits of the validator set of that height (which the node derives itself by
+applying blocks in order), the block must extend the local tip, and re-executing it must reproduce
+the header's ``app_root``. Every block commits in its own durable transaction, so interrupting sync
+at any point (even SIGKILL) and restarting resumes from the last stored block. Progress is visible
+in the log, in the ``ledgr_sync_*`` metrics and in ``/v1/status`` (``catching_up``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ledgr.errors import LedgrError, PeerError
+from ledgr.node import wire
+from ledgr.node.logs import get_logger
+from ledgr.node.metrics import NodeMetrics
+from ledgr.node.peers import KIND_SYNC_REQUEST, PeerNetwork
+
+log = get_logger("ledgr.sync")
+
+CHECK_INTERVAL_S = 0.2
+BEHIND_GRACE_S = 1.0
+
+
+@dataclass
+class PeerView:
+    height: int = 0
+    seen_s: float = 0.0
+
+
+class BlockSync:
+    """Watches peer heights and, when behind, fetches and applies verified blocks."""
+
+    def __init__(self, peers: PeerNetwork, metrics: NodeMetrics, batch_blocks: int, timeout_ms: int,
+                 join_distance: int, local_height: Callable[[], int]) -> None:
+        self.peers = peers
+        self.metrics = metrics
+        self.batch_blocks = batch_blocks
+        self.timeout_s = timeout_ms / 1000
+        self.join_distance = join_distance
+        self.local_height = local_height
+        self.views: dict[str, PeerView] = {}
+        self.catching_up = False
+        self._pending: dict[str, asyncio.Future[list[wire.SyncedBlock]]] = {}
+        self._behind_since: float | None = None
+
+    # ---- peer input ----------------------------------------------------------------------------
+
+    def on_status(self, peer: str, status: wire.Status) -> None:
+        view = self.views.setdefault(peer, PeerView())
+        view.height = status.height
+        view.seen_s = asyncio.get_running_loop().time()
+        self.metrics.sync_target.set(self.best_height())
+
+    def on_response(self, peer: str, payload: bytes) -> None:
+        future = self._pending.get(peer)
+        if future is None or future.done():
+            return
+        try:
+            future.set_result(wire.decode_sync_response(payload))
+        except PeerError as exc:
+            future.set_exception(exc)
+
+    def best_height(self) -> int:
+        connected = self.peers.connected()
+        return max((v.height for k, v in self.views.items() if k in connected), default=0)
+
+    # ---- deciding to sync ----------------------------------------------------------------------
+
+    def should_sync(self, now_s: float) -> bool:
+        gap = self.best_height() - self.local_height()
+        if gap <= 0:
+            self._behind_since = None
+            return False
+        if gap >= self.join_distance:
+            return True
+        if self._behind_since is None:
+            self._behind_since = now_s
+        return now_s - self._behind_since >= BEHIND_GRACE_S
+
+    async def fetch(self, from_height: int) -> list[wire.SyncedBlock]:
+        """Up to ``batch_blocks`` blocks from ``from_height``, from a connected peer that has them."""
+        connected = self.peers.connected()
+        candidates = sorted((v.height, k) for k, v in self.views.items()
+                            if k in connected and v.height >= from_height)
+        for _height, peer in reversed(candidates):
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[list[wire.SyncedBlock]] = loop.create_future()
+            self._pending[peer] = future
+            try:
+                if not self.peers.send(peer, KIND_SYNC_REQUEST,
+                                       wire.encode_sync_request(from_height, self.batch_blocks)):
+                    continue
+                blocks = await asyncio.wait_for(future, self.timeout_s)
+            except (TimeoutError, PeerError) as exc:
+                log.info("sync_request_failed", peer=peer[:16], error=str(exc) or type(exc).__name__)
+                continue
+            finally:
+                self._pending.pop(peer, None)
+            if blocks and blocks[0].height == from_height:
+                return blocks
+        return []
+
+    async def catch_up(self, apply: Callable[[wire.SyncedBlock], object]) -> int:
+        """Fetch and apply blocks until no peer is ahead; returns how many blocks were applied."""
+        applied = 0
+        self.catching_up = True
+        self.metrics.catching_up.set(1)
+        start_height = self.local_height()
+        try:
+            while True:
+                target = self.best_height()
+                height = self.local_height()
+                self._progress(start_height, height, target)
+                if height >= target:
+                    return applied
+                blocks = await self.fetch(height + 1)
+                if not blocks:
+                    await asyncio.sleep(CHECK_INTERVAL_S)
+                    if self.best_height() <= self.local_height():
+                        return applied
+                    continue
+                for block in blocks:
+                    if block.height != self.local_height() + 1:
+                        break
+                    try:
+                        result = apply(block)
+                        if asyncio.iscoroutine(result):
+                            await result
+                    except LedgrError as exc:
+                        log.warning("sync_block_rejected", height=block.height, error=exc.detail)
+                        await asyncio.sleep(CHECK_INTERVAL_S)
+                        break
+                    applied += 1
+                log.info("sync_progress", height=self.local_height(), target=target)
+        finally:
+            self.catching_up = False
+            self.metrics.catching_up.set(0)
+            self._progress(start_height, self.local_height(), self.best_height())
+
+    def _progress(self, start: int, height: int, target: int) -> None:
+        span = max(1, target - start)
+        ratio = 1.0 if height >= target else max(0.0, (height - start) / span)
+        self.metrics.sync_progress.set(ratio)
+        self.metrics.sync_target.set(target)
+
+    def close(self) -> None:
+        for future in self._pending.values():
+            with contextlib.suppress(asyncio.InvalidStateError):
+                future.cancel()
