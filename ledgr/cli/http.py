@@ -36,7 +36,7 @@ def request_json(base: str, path: str, body: Any = None, timeout_s: float = 30.0
     req = urllib.request.Request(_url(base, path), data=data, headers=headers,
                                  method="POST" if data is not None else "GET")
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as response:  # noqa: S310 (operator-given URL)
+        with urllib.request.urlopen(req, timeout=timeout_s) as response:
             return json.loads(response.read(MAX_RESPONSE_BYTES))
     except urllib.error.HTTPError as exc:
         try:

@@ -34,7 +34,7 @@ from ledgr.ledger.operations import Operation, decode_operation
 from ledgr.ledger.records import ValidatorRecord, decode
 from ledgr.ledger.state import VALIDATORS_KEY, Tip, read_tip
 from ledgr.ledger.validators import ValidatorSet
-from ledgr.node import bridge
+from ledgr.node import bridge, reads
 from ledgr.node.config import NodeConfig
 from ledgr.node.logs import get_logger
 from ledgr.node.mempool import Mempool
@@ -288,3 +288,17 @@ class Chain:
 
         raw = encode_evidence(evidence)
         self.store.put_record("consensus", b"evidence/" + sha256(raw), raw)
+
+    # ---- reads for the API (one snapshot each; see ledgr.node.reads) ----------------------------
+
+    def block_json(self, height: int) -> dict[str, Any] | None:
+        return reads.block_json(self.store, height)
+
+    def op_receipt(self, op_hash: bytes) -> dict[str, Any] | None:
+        return reads.op_receipt(self.store, op_hash)
+
+    def tip_json(self) -> dict[str, Any]:
+        return reads.tip_json(self.store)
+
+    def state_json(self, kind: str, ident: str, with_proof: bool) -> dict[str, Any]:
+        return reads.state_json(self.store, kind, ident, with_proof)

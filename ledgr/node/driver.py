@@ -227,7 +227,8 @@ class ConsensusDriver:
         while True:
             if self.started_height == 0 and not self.paused:
                 since_block_s = max(0.0, (self.clock.now_ms() - self.chain.tip_time_ms) / 1000)
-                if len(self.mempool) > 0 or since_block_s >= heartbeat_s or self._peer_ahead():
+                first_block = self.chain.height == 0
+                if first_block or len(self.mempool) > 0 or since_block_s >= heartbeat_s or self._peer_ahead():
                     self.start_next_height()
                     continue
                 self._wake.clear()

@@ -36,7 +36,7 @@ class DoubleSignGuard:
         self.key = key
         self.local: Watermark | None = None
         if local_state is not None:
-            self.local = decode_state(local_state).watermark()
+            self.local = decode_state(local_state).watermark
         self.seen: Watermark | None = None
         self._verifier = NodeVerifier()
 

@@ -1,0 +1,282 @@
+"""Three real node processes on 127.0.0.1 (issue 5 "Evidence"): writes and certified reads across
+nodes, SIGKILL of any one node under write load (incl. the proposer and the node written to),
+losing quorum and regaining it, a wiped node rejoining, and the double-sign guard.
+
+One cluster for the whole module (tests run in file order and leave it healthy for the next).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from ledgr.crypto import PrivateKey
+from ledgr.ledger.genesis import Genesis
+from ledgr.node import testnet as tn
+from ledgr.node.authoring import create_did
+from ledgr.node.certified import verify_state_answer
+from ledgr.node.loadgen import LoadResult, run_until, submit_and_wait
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+KILLS = int(os.environ.get("LEDGR_KILLS", "5"))
+LOAD_RATE = 60.0
+
+
+def free_base_port(count: int) -> int:
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 60000, 20)
+        if all(tn.port_free(p) for p in range(base, base + 2 * count)):
+            return base
+    raise RuntimeError("no free port range")
+
+
+@dataclass
+class Cluster:
+    directory: Path
+    nodes: list[tn.TestnetNode]
+    genesis: Genesis
+
+    @property
+    def urls(self) -> list[str]:
+        return [n.url for n in self.nodes]
+
+    def status(self, i: int) -> dict[str, Any]:
+        found = tn.status_of(self.nodes[i].url)
+        assert found is not None, f"{self.nodes[i].name} does not answer"
+        return found
+
+    def height(self, i: int) -> int:
+        return int(self.status(i)["height"])
+
+    def alive(self) -> list[int]:
+        return [i for i, n in enumerate(self.nodes) if tn.pid_alive(n.pid)]
+
+    def kill(self, i: int) -> None:
+        node = self.nodes[i]
+        assert node.pid is not None
+        os.kill(node.pid, signal.SIGKILL)
+        while tn.pid_alive(node.pid):
+            time.sleep(0.01)
+        tn.stop_node(node)
+        tn.save_manifest(self.directory, self.nodes)
+
+    def restart(self, i: int, wait: bool = True) -> None:
+        tn.start_node(self.nodes[i])
+        tn.save_manifest(self.directory, self.nodes)
+        if wait:
+            self.wait(lambda: tn.status_of(self.nodes[i].url) is not None, 30, "the API to answer")
+
+    def wait(self, predicate: Any, timeout_s: float, what: str) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if predicate():
+                    return
+            except AssertionError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def block_hash(self, i: int, height: int) -> str:
+        with urllib.request.urlopen(f"{self.nodes[i].url}/v1/blocks/{height}", timeout=5) as response:
+            return str(json.loads(response.read())["hash"])
+
+    def assert_same_chain(self, nodes: list[int]) -> int:
+        """All ``nodes`` agree on block hash and app_root at the lowest of their heights."""
+        self.wait(lambda: len({self.height(i) for i in nodes}) == 1 or
+                  min(self.height(i) for i in nodes) > 0, 10, "heights")
+        height = min(self.height(i) for i in nodes)
+        hashes = {self.block_hash(i, height) for i in nodes}
+        assert len(hashes) == 1, f"nodes disagree at height {height}: {hashes}"
+        return height
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    directory = tmp_path_factory.mktemp("cluster") / "net"
+    nodes = tn.up(directory, 3, free_base_port(3), timeout_s=60,
+                  consensus={"heartbeat_ms": 2000, "timeout_propose_ms": 500})
+    genesis = Genesis.from_json(json.loads((directory / "genesis.json").read_text()))
+    try:
+        yield Cluster(directory, nodes, genesis)
+    finally:
+        tn.stop_nodes(nodes)
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def post_op(url: str, envelope: bytes) -> dict[str, Any]:
+    request = urllib.request.Request(f"{url}/v1/operations", data=envelope, method="POST",
+                                     headers={"Content-Type": "application/octet-stream"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202
+        return dict(json.loads(response.read()))
+
+
+def test_writes_through_any_node_resolve_from_the_others_with_verified_proofs(cluster: Cluster) -> None:
+    chain_id, height = cluster.genesis.chain_id, cluster.height(0)
+    for writer in range(3):
+        did, envelope = create_did(PrivateKey.generate(), chain_id, height)
+        receipt = post_op(cluster.urls[writer], envelope)
+        committed = get_json(f"{cluster.urls[writer]}/v1/operations/{receipt['hash']}?wait=10")
+        assert committed["status"] == "committed", committed
+        for reader in range(3):
+            if reader == writer:
+                continue
+            cluster.wait(lambda r=reader: cluster.height(r) >= committed["height"], 10, "replication")
+            answer = get_json(f"{cluster.urls[reader]}/v1/state/did/{did}?proof=true")
+            state = verify_state_answer(answer, cluster.genesis.validator_set)
+            assert state.height >= committed["height"]
+            assert state.values["head"] is not None
+            document = answer["entries"]["version"]["value"]["document"]
+            assert document["id"] == did
+    unknown = "did:ledgr:11111111111111111111"
+    absent = get_json(f"{cluster.urls[1]}/v1/state/did/{unknown}?proof=true")
+    assert verify_state_answer(absent, cluster.genesis.validator_set).values["head"] is None
+
+
+async def _committed_everywhere(cluster: Cluster, result: LoadResult, nodes: list[int]) -> None:
+    """Every operation some node reported committed is committed on every node in ``nodes``."""
+    async with aiohttp.ClientSession() as session:
+        for record in result.committed:
+            for i in nodes:
+                async with session.get(f"{cluster.urls[i]}/v1/operations/{record.op_hash}") as response:
+                    body = await response.json()
+                assert body.get("status") == "committed", (cluster.nodes[i].name, record.op_hash, body)
+                assert body["height"] == record.height
+
+
+def _victims(count: int) -> list[str]:
+    base = ["proposer", "writer", "node0", "node1", "node2"]
+    return [base[i % len(base)] for i in range(count)]
+
+
+@pytest.mark.parametrize("victim", _victims(KILLS))
+async def test_sigkill_one_node_under_load_others_commit_and_it_catches_up(cluster: Cluster,
+                                                                          victim: str) -> None:
+    if victim == "proposer":
+        index = (cluster.height(0) + 1) % 3
+        urls = cluster.urls
+    elif victim == "writer":
+        index = random.randrange(3)
+        urls = [cluster.urls[index]]
+    else:
+        index = int(victim[-1])
+        urls = cluster.urls
+    survivors = [i for i in range(3) if i != index]
+    stop = asyncio.Event()
+    load = asyncio.create_task(run_until(urls, cluster.genesis.chain_id, cluster.height(0), stop, LOAD_RATE))
+    try:
+        await asyncio.sleep(1.5)
+        cluster.kill(index)
+        before = max(cluster.height(i) for i in survivors)
+        await asyncio.sleep(3.0)
+        if victim == "writer":
+            # keep writing through the survivors too, so "keeps committing" is about operations
+            extra = PrivateKey.generate()
+            _did, envelope = create_did(extra, cluster.genesis.chain_id, before)
+            async with aiohttp.ClientSession() as session:
+                rec = await submit_and_wait(session, cluster.urls[survivors[0]], _did, envelope, 10)
+            assert rec.committed_s is not None, rec.error
+        after = min(cluster.height(i) for i in survivors)
+        assert after > before, f"survivors stalled at {before} after killing {cluster.nodes[index].name}"
+        cluster.restart(index)
+    finally:
+        stop.set()
+        result = await load
+    target = max(cluster.height(i) for i in survivors)
+    cluster.wait(lambda: cluster.height(index) >= target and not cluster.status(index)["catching_up"], 60,
+                 f"{cluster.nodes[index].name} to catch up to {target}")
+    assert cluster.block_hash(index, target) == cluster.block_hash(survivors[0], target)
+    assert cluster.status(index)["app_root"] is not None
+    assert result.committed, "the load generator saw no commits"
+    await _committed_everywhere(cluster, result, [0, 1, 2])
+
+
+def test_two_of_three_down_writes_stop_reads_continue_and_resume_with_one_back(cluster: Cluster) -> None:
+    chain_id = cluster.genesis.chain_id
+    did, envelope = create_did(PrivateKey.generate(), chain_id, cluster.height(0))
+    receipt = post_op(cluster.urls[0], envelope)
+    assert get_json(f"{cluster.urls[0]}/v1/operations/{receipt['hash']}?wait=10")["status"] == "committed"
+    cluster.kill(1)
+    cluster.kill(2)
+    stuck_did, stuck = create_did(PrivateKey.generate(), chain_id, cluster.height(0))
+    pending = post_op(cluster.urls[0], stuck)
+    answer = get_json(f"{cluster.urls[0]}/v1/operations/{pending['hash']}?wait=3")
+    assert answer["status"] == "pending"
+    read = get_json(f"{cluster.urls[0]}/v1/state/did/{did}?proof=true")
+    assert verify_state_answer(read, cluster.genesis.validator_set).values["head"] is not None
+    with pytest.raises(urllib.error.HTTPError) as info:
+        get_json(f"{cluster.urls[0]}/v1/health/ready")
+    assert info.value.code == 503
+    cluster.restart(1)
+    final = get_json(f"{cluster.urls[0]}/v1/operations/{pending['hash']}?wait=30")
+    assert final["status"] == "committed", final
+    cluster.restart(2)
+    cluster.wait(lambda: cluster.height(2) >= final["height"], 60, "node2 to catch up")
+    cluster.assert_same_chain([0, 1, 2])
+    assert get_json(f"{cluster.urls[2]}/v1/state/did/{stuck_did}")["found"] is True
+
+
+def test_a_wiped_node_rejoins_by_catch_up_and_votes_again(cluster: Cluster) -> None:
+    tn.stop_node(cluster.nodes[2])
+    shutil.rmtree(cluster.nodes[2].data_dir)
+    cluster.restart(2)
+    target = cluster.height(0)
+    cluster.wait(lambda: cluster.height(2) >= target and not cluster.status(2)["catching_up"], 60,
+                 "the wiped node to catch up")
+    cluster.assert_same_chain([0, 1, 2])
+    cluster.kill(1)
+    did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
+    receipt = post_op(cluster.urls[0], envelope)
+    answer = get_json(f"{cluster.urls[0]}/v1/operations/{receipt['hash']}?wait=30")
+    assert answer["status"] == "committed", "node0 and the rejoined node2 must form a quorum"
+    cluster.restart(1)
+    cluster.wait(lambda: cluster.height(1) >= answer["height"], 60, "node1 to catch up")
+
+
+def test_double_sign_guard_refuses_a_data_directory_older_than_the_keys_history(cluster: Cluster) -> None:
+    node = cluster.nodes[1]
+    backup = cluster.directory / "node1-old-data"
+    tn.stop_node(node)
+    shutil.copytree(node.data_dir, backup)
+    cluster.restart(1)
+    cluster.wait(lambda: not cluster.status(1)["catching_up"], 30, "node1 to rejoin consensus")
+    start = cluster.height(0)
+    for _ in range(3):
+        did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
+        receipt = post_op(cluster.urls[1], envelope)
+        assert get_json(f"{cluster.urls[1]}/v1/operations/{receipt['hash']}?wait=10")["status"] == "committed"
+    assert cluster.height(1) > start
+    tn.stop_node(node)
+    shutil.rmtree(node.data_dir)
+    shutil.copytree(backup, node.data_dir)
+    done = subprocess.run([*tn.ledgr_command(), "node", "run", "--config", node.config],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "LEDGR_LOG_FORMAT": "json"})
+    assert done.returncode != 0
+    last_line = done.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("error: double-sign guard"), done.stderr[-2000:]
+    shutil.rmtree(node.data_dir)
+    cluster.restart(1)
+    cluster.wait(lambda: cluster.height(1) >= cluster.height(0) > 0, 60, "node1 to rejoin after a wipe")
