@@ -1,0 +1,214 @@
+"""Real node processes with a fault proxy on every peer link (consensus.md §4.7; issue 7).
+
+The cluster is built the way separate operators build a network: each node directory comes from
+``ledgr init`` (:func:`ledgr.cli.init.init_node_dir`), the public node infos are assembled into one
+genesis by the ceremony code (:mod:`ledgr.cli.genesis`), and every node's ``[p2p] peers`` lists the
+other validators — except that the URL node *i* dials for node *j* is the port of the proxy
+``i → j`` rather than node *j*'s own peer port. Nodes run as ``ledgr node run --config …``
+(:mod:`ledgr.node.testnet` starts and stops them), so they can be killed, paused and restarted.
+
+Process faults besides the network: SIGKILL + restart with the data kept, wipe + restart, and
+SIGSTOP/SIGCONT pauses (a GC-like stall; the closest real stand-in for a stalled disk this machine
+offers — see docs/benchmarks.md "Faults").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ledgr.cli.genesis import assemble, node_info
+from ledgr.cli.init import init_node_dir
+from ledgr.ledger.genesis import Genesis
+from ledgr.node import testnet as tn
+from ledgr.node.config import PeerConfig
+from ledgr.node.config_toml import render_node_toml
+from tests.faults.proxy import Faults
+from tests.faults.proxythread import ProxyThread
+
+HOST = "127.0.0.1"
+FAST_CONSENSUS = {"heartbeat_ms": 2000, "timeout_propose_ms": 500, "timeout_prevote_ms": 300,
+                  "timeout_precommit_ms": 300}
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports that are free right now (random, so parallel runs rarely collide)."""
+    rng = random.Random()
+    ports: list[int] = []
+    while len(ports) < count:
+        port = rng.randrange(20000, 60000)
+        if port not in ports and tn.port_free(port):
+            ports.append(port)
+    return ports
+
+
+class FaultCluster:
+    """``count`` validators on 127.0.0.1, every peer link through a seeded :class:`ProxyThread`."""
+
+    def __init__(self, directory: Path, count: int = 3, seed: int = 0,
+                 consensus: dict[str, int] | None = None, default_faults: Faults | None = None) -> None:
+        self.directory = directory
+        self.count = count
+        self.seed = seed
+        self.consensus = dict(FAST_CONSENSUS if consensus is None else consensus)
+        self.faults = ProxyThread(seed, default_faults)
+        self.nodes: list[tn.TestnetNode] = []
+        self.names = [f"node{i}" for i in range(count)]
+        self.genesis: Genesis | None = None
+        self.paused: set[int] = set()
+
+    # ---- set-up ----------------------------------------------------------------------------
+
+    def create(self) -> None:
+        """Node dirs (``ledgr init``), the genesis ceremony, proxies, and configs naming the proxies."""
+        self.directory.mkdir(parents=True, exist_ok=False)
+        ports = free_ports(2 * self.count)
+        infos = []
+        for i, name in enumerate(self.names):
+            node_dir = self.directory / name
+            init_node_dir(node_dir, name, ports[2 * i], ports[2 * i + 1])
+            infos.append(node_info(node_dir / "node.toml"))
+        self.genesis = assemble("ledgr-faults", infos, time.time_ns() // 1_000_000)
+        genesis_text = json.dumps(self.genesis.to_json(), indent=2)
+        self.faults.start()
+        for i, name in enumerate(self.names):
+            node_dir = self.directory / name
+            (node_dir / "genesis.json").write_text(genesis_text)
+            peers = []
+            for j, other in enumerate(self.names):
+                if j != i:
+                    port = self.faults.add_link(name, other, ports[2 * j + 1])
+                    peers.append(PeerConfig(url=f"ws://{HOST}:{port}/p2p",
+                                            public_key=infos[j]["validator_public_key"]))
+            (node_dir / "node.toml").write_text(render_node_toml(
+                name=name, api_host=HOST, api_port=ports[2 * i], p2p_host=HOST, p2p_port=ports[2 * i + 1],
+                peers=peers, extra_consensus=self.consensus))
+            self.nodes.append(tn.TestnetNode(
+                name=name, url=f"http://{HOST}:{ports[2 * i]}", config=str(node_dir / "node.toml"),
+                data_dir=str(node_dir / "data"), log=str(node_dir / "node.log"), api_port=ports[2 * i],
+                p2p_port=ports[2 * i + 1]))
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        if not self.nodes:
+            self.create()
+        for node in self.nodes:
+            tn.start_node(node)
+        tn.wait_committed(self.nodes, 1, timeout_s)
+
+    def stop(self) -> None:
+        for i in list(self.paused):
+            self.resume(i)
+        tn.stop_nodes(self.nodes)
+        with contextlib.suppress(Exception):
+            self.faults.stop()
+
+    def __enter__(self) -> FaultCluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- observation -----------------------------------------------------------------------
+
+    @property
+    def urls(self) -> list[str]:
+        return [n.url for n in self.nodes]
+
+    def status(self, i: int) -> dict[str, Any] | None:
+        return tn.status_of(self.nodes[i].url, timeout_s=2.0)
+
+    def height(self, i: int) -> int:
+        found = self.status(i)
+        if found is None:
+            raise AssertionError(f"{self.names[i]} does not answer")
+        return int(found["height"])
+
+    def block(self, i: int, height: int) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.nodes[i].url}/v1/blocks/{height}", timeout=5) as response:
+            found: dict[str, Any] = json.loads(response.read())
+            return found
+
+    def wait(self, predicate: Callable[[], bool], timeout_s: float, what: str) -> float:
+        """Poll ``predicate`` until true; returns the seconds it took."""
+        start = time.monotonic()
+        last_error = ""
+        while time.monotonic() - start < timeout_s:
+            try:
+                if predicate():
+                    return time.monotonic() - start
+            except (AssertionError, OSError, urllib.error.URLError, KeyError, ValueError) as exc:
+                last_error = f" (last: {exc})"
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}{last_error}")
+
+    def converged(self, nodes: list[int] | None = None, depth: int = 3) -> int:
+        """All ``nodes`` hold identical blocks (hash and app_root) at the lowest tip and ``depth``
+        heights below it; raises AssertionError naming the first difference. Returns that height."""
+        chosen = list(range(self.count)) if nodes is None else nodes
+        top = min(self.height(i) for i in chosen)
+        for height in range(max(1, top - depth), top + 1):
+            seen = {self.names[i]: self.block(i, height) for i in chosen}
+            hashes = {(b["hash"], b["header"]["app_root"]) for b in seen.values()}
+            if len(hashes) != 1:
+                raise AssertionError(f"FORK at height {height}: " + ", ".join(
+                    f"{name}={b['hash'][:12]}/{b['header']['app_root'][:12]}" for name, b in seen.items()))
+        return top
+
+    def wait_converged(self, timeout_s: float, nodes: list[int] | None = None) -> int:
+        """Wait until every node's tip reaches the highest tip seen now, then check agreement."""
+        chosen = list(range(self.count)) if nodes is None else nodes
+        target = max(self.height(i) for i in chosen)
+        self.wait(lambda: min(self.height(i) for i in chosen) >= target, timeout_s,
+                  f"{', '.join(self.names[i] for i in chosen)} to reach height {target}")
+        return self.converged(chosen)
+
+    # ---- process faults --------------------------------------------------------------------
+
+    def kill(self, i: int) -> None:
+        node = self.nodes[i]
+        if node.pid is not None and tn.pid_alive(node.pid):
+            os.kill(node.pid, signal.SIGKILL)
+        tn.stop_node(node)
+
+    def restart(self, i: int, wipe: bool = False) -> None:
+        if wipe:
+            shutil.rmtree(self.nodes[i].data_dir, ignore_errors=True)
+        tn.start_node(self.nodes[i])
+        self.wait(lambda: self.status(i) is not None, 30, f"{self.names[i]} to answer")
+
+    def pause(self, i: int) -> None:
+        pid = self.nodes[i].pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        self.paused.add(i)
+
+    def resume(self, i: int) -> None:
+        pid = self.nodes[i].pid
+        if pid is not None and tn.pid_alive(pid):
+            os.kill(pid, signal.SIGCONT)
+        self.paused.discard(i)
+
+    def log_lines(self, i: int, level: str = "error") -> list[dict[str, Any]]:
+        """Log entries of node ``i`` at ``level`` (JSON lines)."""
+        out = []
+        try:
+            text = Path(self.nodes[i].log).read_text(errors="replace")
+        except OSError:
+            return []
+        for line in text.splitlines():
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict) and entry.get("level") == level:
+                    out.append(entry)
+        return out
