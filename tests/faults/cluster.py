@@ -29,8 +29,10 @@ from typing import Any
 
 from ledgr.cli.genesis import assemble, node_info
 from ledgr.cli.init import init_node_dir
+from ledgr.crypto import PrivateKey
 from ledgr.ledger.genesis import Genesis
 from ledgr.node import testnet as tn
+from ledgr.node.authoring import create_did
 from ledgr.node.config import PeerConfig
 from ledgr.node.config_toml import render_node_toml
 from tests.faults.proxy import Faults
@@ -150,7 +152,23 @@ class FaultCluster:
             except (AssertionError, OSError, urllib.error.URLError, KeyError, ValueError) as exc:
                 last_error = f" (last: {exc})"
             time.sleep(0.1)
-        raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}{last_error}")
+        raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}{last_error}; "
+                             f"cluster: {self.describe()}")
+
+    def describe(self) -> str:
+        """One line per node for failure messages: height, consensus (h, r), sync and peers."""
+        parts = []
+        for i, name in enumerate(self.names):
+            found = self.status(i) if i not in self.paused else None
+            if found is None:
+                parts.append(f"{name}: {'paused' if i in self.paused else 'no answer'}")
+                continue
+            peers = sum(1 for v in found.get("validators", []) if v.get("connected") and not v.get("self"))
+            consensus = found.get("consensus") or {}
+            parts.append(f"{name}: h={found.get('height')} c=({consensus.get('height')},"
+                         f"{consensus.get('round')}) catching_up={found.get('catching_up')} peers={peers} "
+                         f"mempool={(found.get('mempool') or {}).get('operations')}")
+        return " | ".join(parts)
 
     def converged(self, nodes: list[int] | None = None, depth: int = 3) -> int:
         """All ``nodes`` hold identical blocks (hash and app_root) at the lowest tip and ``depth``
@@ -172,6 +190,24 @@ class FaultCluster:
         self.wait(lambda: min(self.height(i) for i in chosen) >= target, timeout_s,
                   f"{', '.join(self.names[i] for i in chosen)} to reach height {target}")
         return self.converged(chosen)
+
+    def write_through(self, i: int, wait_s: float = 15.0) -> int:
+        """Create a fresh DID through node ``i`` and wait for its commit; returns the height."""
+        assert self.genesis is not None
+        _did, envelope = create_did(PrivateKey.generate(), self.genesis.chain_id, self.height(i))
+        request = urllib.request.Request(f"{self.nodes[i].url}/v1/operations", data=envelope, method="POST",
+                                         headers={"Content-Type": "application/octet-stream"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            op_hash = json.loads(response.read())["hash"]
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{self.nodes[i].url}/v1/operations/{op_hash}?wait=2",
+                                        timeout=10) as response:
+                body = json.loads(response.read())
+            if body.get("status") == "committed":
+                return int(body["height"])
+        raise AssertionError(f"a write through {self.names[i]} did not commit in {wait_s:.0f} s; "
+                             f"cluster: {self.describe()}")
 
     # ---- process faults --------------------------------------------------------------------
 

@@ -194,9 +194,13 @@ class Workload:
         async with self.session() as session:
             for subject in self.subjects:
                 seen = set()
-                for url in self.urls:
-                    ok, version = await self.read("final", session, url, subject.did)
-                    if not ok:
+                for i, url in enumerate(self.urls):
+                    for _attempt in range(5):
+                        ok, version = await self.read(f"final{i}", session, url, subject.did)
+                        if ok:
+                            break
+                        await asyncio.sleep(0.5)
+                    else:
                         raise AssertionError(f"final read of {subject.did} from {url} failed")
                     seen.add(version)
                 if len(seen) != 1:

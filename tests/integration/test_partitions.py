@@ -1,0 +1,201 @@
+"""Three real node processes, a fault proxy on every peer link, a recorded client workload
+(issue 7 "Faults and histories"; consensus.md §4.3–4.7).
+
+Every scenario runs the workload (concurrent compare-and-set DID writes and certified single-node
+reads through all nodes) while faults are applied, then heals everything and checks:
+- all nodes converge to the same blocks and ``app_root`` (no fork);
+- every unknown write is settled, the final state read from every node agrees;
+- the history is linearizable per DID; certified reads obey the weaker single-node property.
+
+One cluster for the module; scenarios run in file order and leave it healed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.cluster import FaultCluster
+from tests.faults.history import OK, WRITE, History
+from tests.faults.linearizability import check
+from tests.faults.proxy import Faults
+from tests.faults.workload import Workload, WorkloadThread
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+SEED = int(os.environ.get("LEDGR_FAULT_SEED", "20261125"))
+ALL = [0, 1, 2]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultCluster]:
+    net = FaultCluster(tmp_path_factory.mktemp("faults") / "net", count=3, seed=SEED)
+    try:
+        net.start()
+        yield net
+    finally:
+        net.stop()
+
+
+def run_scenario(cluster: FaultCluster, seed: int, body: Callable[[], None], tmp_path: Path) -> History:
+    """Run ``body`` under the workload, heal, converge, settle and check the history."""
+    workload = Workload(cluster.urls, cluster.genesis, seed)  # type: ignore[arg-type]
+    thread = WorkloadThread(workload).start()
+    try:
+        body()
+    finally:
+        cluster.faults.clear()
+        for i in list(cluster.paused):
+            cluster.resume(i)
+        history = thread.stop()
+    history.save(tmp_path / "history.jsonl")
+    cluster.wait_converged(60)
+    asyncio.run(workload.settle())
+    final = asyncio.run(workload.final_state())
+    violations = check(history, final=final)
+    assert not violations, (f"{len(violations)} violations (history in {tmp_path}): "
+                            + "; ".join(f"{v.kind} {v.key}: {v.detail}" for v in violations[:5]))
+    acked = [op for op in history if op.kind == WRITE and op.status == OK]
+    assert acked, "the workload committed nothing"
+    return history
+
+
+def heights(cluster: FaultCluster, nodes: list[int]) -> list[int]:
+    return [cluster.height(i) for i in nodes]
+
+
+@pytest.mark.parametrize(("victim", "mode"), [(0, "stall"), (2, "reject")])
+def test_minority_commits_nothing_majority_continues_and_all_converge(
+        cluster: FaultCluster, tmp_path: Path, victim: int, mode: str) -> None:
+    majority = [i for i in ALL if i != victim]
+
+    def body() -> None:
+        time.sleep(2)
+        cluster.faults.isolate(cluster.names[victim], mode=mode)
+        time.sleep(1)  # messages already in flight may still complete one decision
+        frozen = cluster.height(victim)
+        before = max(heights(cluster, majority))
+        time.sleep(3)
+        committed_at = cluster.write_through(majority[0])
+        time.sleep(2)
+        assert cluster.height(victim) == frozen, "the isolated minority committed a block"
+        assert committed_at > before and min(heights(cluster, majority)) > before
+        cluster.faults.heal()
+        cluster.wait(lambda: cluster.height(victim) > frozen, 30, "the healed node to catch up")
+
+    run_scenario(cluster, SEED + victim, body, tmp_path)
+
+
+def test_no_quorum_anywhere_then_heal(cluster: FaultCluster, tmp_path: Path) -> None:
+    def body() -> None:
+        time.sleep(1)
+        cluster.faults.partition({"node0"}, {"node1"}, {"node2"}, mode="stall")
+        time.sleep(1)
+        frozen = heights(cluster, ALL)
+        time.sleep(4)
+        assert heights(cluster, ALL) == frozen, "a node committed without a quorum"
+        cluster.faults.heal()
+        cluster.wait(lambda: min(heights(cluster, ALL)) > max(frozen), 30, "commits to resume")
+
+    run_scenario(cluster, SEED + 10, body, tmp_path)
+
+
+def test_one_way_cut_does_not_stall_the_network(cluster: FaultCluster, tmp_path: Path) -> None:
+    def body() -> None:
+        time.sleep(1)
+        cluster.faults.cut("node0", "node1")  # node0's messages to node1 are lost; node1 → node0 flows
+        start = heights(cluster, ALL)
+        time.sleep(4)
+        for i in ALL:
+            cluster.write_through(i)
+        cluster.wait(lambda: all(h >= s + 3 for h, s in zip(heights(cluster, ALL), start, strict=True)),
+                     30, "every node to commit 3 more blocks under a one-way cut")
+        stats = cluster.faults.stats()
+        assert stats["node0->node1:cut"] > 0 and stats["node1->node0:cut"] == 0
+
+    run_scenario(cluster, SEED + 20, body, tmp_path)
+
+
+@pytest.mark.xfail(strict=False, reason="the node does not relay consensus messages yet; a one-way ring "
+                   "can stall forever (requests-from-faults.md item 1)")
+def test_one_way_ring_needs_relay(cluster: FaultCluster, tmp_path: Path) -> None:
+    """Each node hears exactly one other: only relayed messages reach everyone."""
+    def body() -> None:
+        time.sleep(1)
+        for src, dst in (("node0", "node1"), ("node1", "node2"), ("node2", "node0")):
+            cluster.faults.cut(src, dst)
+        start = heights(cluster, ALL)
+        time.sleep(4)
+        cluster.wait(lambda: min(h - s for h, s in zip(heights(cluster, ALL), start, strict=True)) >= 2,
+                     20, "commits under a one-way ring partition")
+        for i in ALL:
+            cluster.write_through(i)
+        stats = cluster.faults.stats()
+        assert all(stats[f"{a}->{b}:cut"] > 0 for a, b in (("node0", "node1"), ("node1", "node2"),
+                                                           ("node2", "node0")))
+
+    run_scenario(cluster, SEED + 30, body, tmp_path)
+
+
+def test_noisy_links_delay_drop_duplicate_reorder_reset(cluster: FaultCluster, tmp_path: Path) -> None:
+    noise = Faults(delay_ms=2, jitter_ms=15, drop=0.05, duplicate=0.05, reorder=0.05, reorder_ms=30,
+                   reset=0.002)
+
+    def body() -> None:
+        cluster.faults.set_default(noise)
+        start = heights(cluster, ALL)
+        time.sleep(8)
+        for i in ALL:
+            cluster.write_through(i)
+        cluster.wait(lambda: min(h - s for h, s in zip(heights(cluster, ALL), start, strict=True)) >= 5,
+                     45, "5 blocks on every node over noisy links")
+        stats = cluster.faults.stats()
+        assert sum(v for k, v in stats.items() if k.endswith(":dropped")) > 0
+        assert sum(v for k, v in stats.items() if k.endswith(":duplicated")) > 0
+
+    run_scenario(cluster, SEED + 40, body, tmp_path)
+
+
+def test_long_isolation_with_restart_rejoins_by_catch_up(cluster: FaultCluster, tmp_path: Path) -> None:
+    victim = 1
+    measured: dict[str, float] = {}
+
+    def body() -> None:
+        cluster.faults.isolate("node1", mode="reject")
+        frozen = cluster.height(victim)
+        time.sleep(8)
+        cluster.wait(lambda: min(heights(cluster, [0, 2])) >= frozen + 30, 60,
+                     "the majority to commit 30 blocks without node1")
+        cluster.kill(victim)
+        time.sleep(2)
+        cluster.restart(victim)
+        assert cluster.height(victim) <= frozen + 1
+        cluster.faults.heal()
+        target = max(heights(cluster, [0, 2]))
+        measured["gap"] = target - cluster.height(victim)
+        measured["catch_up_s"] = cluster.wait(lambda: cluster.height(victim) >= target, 60,
+                                              "node1 to catch up")
+
+    run_scenario(cluster, SEED + 50, body, tmp_path)
+    assert measured["gap"] >= 25
+
+
+def test_paused_node_stalls_and_resumes(cluster: FaultCluster, tmp_path: Path) -> None:
+    """SIGSTOP for seconds (a GC pause or a stalled disk): the others go on; it catches up."""
+    def body() -> None:
+        time.sleep(1)
+        cluster.pause(0)
+        before = max(heights(cluster, [1, 2]))
+        time.sleep(3)
+        assert cluster.write_through(1) > before and cluster.write_through(2) > before
+        cluster.wait(lambda: min(heights(cluster, [1, 2])) >= before + 3, 30, "commits while node0 is paused")
+        cluster.resume(0)
+        target = max(heights(cluster, [1, 2]))
+        cluster.wait(lambda: cluster.height(0) >= target, 30, "node0 to catch up after the pause")
+
+    run_scenario(cluster, SEED + 60, body, tmp_path)
