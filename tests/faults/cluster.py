@@ -4,7 +4,9 @@ The cluster is built the way separate operators build a network: each node direc
 ``ledgr init`` (:func:`ledgr.cli.init.init_node_dir`), the public node infos are assembled into one
 genesis by the ceremony code (:mod:`ledgr.cli.genesis`), and every node's ``[p2p] peers`` lists the
 other validators — except that the URL node *i* dials for node *j* is the port of the proxy
-``i → j`` rather than node *j*'s own peer port. Nodes run as ``ledgr node run --config …``
+``i → j`` rather than node *j*'s own peer port. With ``tls=True`` the proxies terminate TLS with a
+certificate from a throwaway private CA, peers are dialled as ``wss://`` and each node trusts the CA
+only through ``SSL_CERT_FILE`` (docs/deployment.md §4). Nodes run as ``ledgr node run --config …``
 (:mod:`ledgr.node.testnet` starts and stops them), so they can be killed, paused and restarted.
 
 Process faults besides the network: SIGKILL + restart with the data kept, wipe + restart, and
@@ -37,6 +39,7 @@ from ledgr.node.config import PeerConfig
 from ledgr.node.config_toml import render_node_toml
 from tests.faults.proxy import Faults
 from tests.faults.proxythread import ProxyThread
+from tests.faults.tlscerts import make_tls_files
 
 HOST = "127.0.0.1"
 FAST_CONSENSUS = {"heartbeat_ms": 2000, "timeout_propose_ms": 500, "timeout_prevote_ms": 300,
@@ -58,7 +61,8 @@ class FaultCluster:
     """``count`` validators on 127.0.0.1, every peer link through a seeded :class:`ProxyThread`."""
 
     def __init__(self, directory: Path, count: int = 3, seed: int = 0,
-                 consensus: dict[str, int] | None = None, default_faults: Faults | None = None) -> None:
+                 consensus: dict[str, int] | None = None, default_faults: Faults | None = None,
+                 tls: bool = False) -> None:
         self.directory = directory
         self.count = count
         self.seed = seed
@@ -68,6 +72,8 @@ class FaultCluster:
         self.names = [f"node{i}" for i in range(count)]
         self.genesis: Genesis | None = None
         self.paused: set[int] = set()
+        self.tls = tls
+        self.env: dict[str, str] = {}
 
     # ---- set-up ----------------------------------------------------------------------------
 
@@ -83,14 +89,20 @@ class FaultCluster:
         self.genesis = assemble("ledgr-faults", infos, time.time_ns() // 1_000_000)
         genesis_text = json.dumps(self.genesis.to_json(), indent=2)
         self.faults.start()
+        server_tls = None
+        if self.tls:
+            files = make_tls_files(self.directory / "tls")
+            server_tls = files.server_context()
+            self.env["SSL_CERT_FILE"] = str(files.ca_cert)
+        scheme = "wss" if self.tls else "ws"
         for i, name in enumerate(self.names):
             node_dir = self.directory / name
             (node_dir / "genesis.json").write_text(genesis_text)
             peers = []
             for j, other in enumerate(self.names):
                 if j != i:
-                    port = self.faults.add_link(name, other, ports[2 * j + 1])
-                    peers.append(PeerConfig(url=f"ws://{HOST}:{port}/p2p",
+                    port = self.faults.add_link(name, other, ports[2 * j + 1], tls=server_tls)
+                    peers.append(PeerConfig(url=f"{scheme}://{HOST}:{port}/p2p",
                                             public_key=infos[j]["validator_public_key"]))
             (node_dir / "node.toml").write_text(render_node_toml(
                 name=name, api_host=HOST, api_port=ports[2 * i], p2p_host=HOST, p2p_port=ports[2 * i + 1],
@@ -104,7 +116,7 @@ class FaultCluster:
         if not self.nodes:
             self.create()
         for node in self.nodes:
-            tn.start_node(node)
+            tn.start_node(node, env=self.env)
         tn.wait_committed(self.nodes, 1, timeout_s)
 
     def stop(self) -> None:
@@ -220,7 +232,7 @@ class FaultCluster:
     def restart(self, i: int, wipe: bool = False) -> None:
         if wipe:
             shutil.rmtree(self.nodes[i].data_dir, ignore_errors=True)
-        tn.start_node(self.nodes[i])
+        tn.start_node(self.nodes[i], env=self.env)
         self.wait(lambda: self.status(i) is not None, 30, f"{self.names[i]} to answer")
 
     def pause(self, i: int) -> None:

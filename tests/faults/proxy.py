@@ -34,6 +34,7 @@ import dataclasses
 import heapq
 import random
 import socket
+import ssl
 import struct
 from collections import Counter
 from collections.abc import Iterable
@@ -152,10 +153,14 @@ class FaultNetwork:
     # ---- proxies -----------------------------------------------------------------------------
 
     async def add_link(self, client: str, server: str, upstream_port: int, listen_port: int = 0,
-                       host: str = "127.0.0.1") -> LinkProxy:
-        """Start a proxy for connections that ``client`` opens to ``server`` (at ``upstream_port``)."""
+                       host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> LinkProxy:
+        """Start a proxy for connections that ``client`` opens to ``server`` (at ``upstream_port``).
+
+        With ``tls``, the proxy terminates TLS like an operator's reverse proxy (the client dials
+        ``wss://``; the upstream is plain), and the faults still see every WebSocket frame.
+        """
         proxy = LinkProxy(self, client, server, host, upstream_port)
-        await proxy.start(listen_port)
+        await proxy.start(listen_port, tls)
         self._proxies.append(proxy)
         return proxy
 
@@ -189,8 +194,8 @@ class LinkProxy:
         self._server: asyncio.Server | None = None
         self._conns: set[_Connection] = set()
 
-    async def start(self, listen_port: int = 0) -> None:
-        self._server = await asyncio.start_server(self._on_accept, self.host, listen_port)
+    async def start(self, listen_port: int = 0, tls: ssl.SSLContext | None = None) -> None:
+        self._server = await asyncio.start_server(self._on_accept, self.host, listen_port, ssl=tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     def reset_all(self) -> int:

@@ -8,6 +8,7 @@ call is marshalled onto that loop and waits for its result.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -68,10 +69,12 @@ class ProxyThread:
 
     # ---- the FaultNetwork surface ----------------------------------------------------------
 
-    def add_link(self, client: str, server: str, upstream_port: int, listen_port: int = 0) -> int:
+    def add_link(self, client: str, server: str, upstream_port: int, listen_port: int = 0,
+                 tls: ssl.SSLContext | None = None) -> int:
         """Start a link proxy; returns the port ``client`` must dial instead of ``server``."""
         assert self._network is not None
-        proxy: LinkProxy = self._await(self._network.add_link(client, server, upstream_port, listen_port))
+        proxy: LinkProxy = self._await(self._network.add_link(client, server, upstream_port, listen_port,
+                                                              tls=tls))
         return proxy.port
 
     def set(self, src: str, dst: str, faults: Faults) -> None:

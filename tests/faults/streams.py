@@ -5,11 +5,16 @@ forwarded as ``raw`` units. Once both heads have been seen and the server answer
 negotiating an extension (permessage-deflate shares compression state across frames, so dropping one
 frame would corrupt every later one), the stream is cut at frame boundaries (RFC 6455 §5.2):
 
-- ``data``: a complete, unfragmented text or binary frame — an application message. Only these are
-  dropped, duplicated or reordered, because each is self-contained (client frames carry their own
-  mask key) and the receiver sees exactly "a message was lost / repeated / overtaken".
-- ``other``: control frames (ping/pong/close) and fragments; never mutated, only delayed or stalled,
-  so the connection's own keep-alive keeps working during a message-level partition.
+- ``data``: a complete, unfragmented *binary* frame — a protocol message (ledgr peers send every
+  message after the handshake as one binary frame). Only these are dropped, duplicated or
+  reordered, because each is self-contained (client frames carry their own mask key) and the
+  receiver sees exactly "a message was lost / repeated / overtaken", which is what a peer's full
+  send queue, a retry or a relay produces above TCP.
+- ``other``: text frames (the peer handshake), control frames (ping/pong/close) and fragments;
+  never mutated, only delayed or stalled. TCP itself never loses or repeats bytes of a live
+  connection, so losing a handshake message while the connection stays up is not a network fault;
+  a broken connection is modelled by ``reset``/``reject`` instead. Keeping pings flowing also keeps
+  the connection up during a message-level partition.
 
 Any other stream (plain HTTP, TLS, a compressed WebSocket, a frame above ``MAX_FRAME_BYTES``) is
 ``opaque``: forwarded in read-sized ``raw`` chunks that may be delayed or stalled but never dropped,
@@ -100,7 +105,7 @@ def frame_length(buf: bytes | bytearray) -> int | None:
 def frame_kind(frame: bytes) -> str:
     fin = frame[0] & 0x80
     opcode = frame[0] & 0x0F
-    return DATA if fin and opcode in (1, 2) else OTHER
+    return DATA if fin and opcode == 2 else OTHER
 
 
 class StreamSplitter:

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import socket
 import socketserver
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,6 +19,7 @@ from aiohttp import web
 
 from tests.faults.proxy import FaultNetwork, Faults
 from tests.faults.proxythread import ProxyThread
+from tests.faults.tlscerts import make_tls_files
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -39,8 +42,11 @@ async def ws_server() -> AsyncIterator[WsServer]:
         await ws.prepare(request)
         state.sockets.append(ws)
         async for msg in ws:
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                state.received.append(msg.data)
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                state.received.append(msg.data.decode())
+                state.arrived.set()
+            elif msg.type == aiohttp.WSMsgType.TEXT:
+                state.received.append(f"text:{msg.data}")
                 state.arrived.set()
         return ws
 
@@ -91,7 +97,7 @@ async def test_messages_pass_unchanged_and_in_order(ws_server: WsServer, net: Fa
         ws = await connect(session, proxy.port)
         sent = [f"m{i}" * (i * 50 + 1) for i in range(30)]  # short, 16-bit and long frames
         for text in sent:
-            await ws.send_str(text)
+            await ws.send_bytes(text.encode())
         await wait_for_count(ws_server, len(sent))
         assert ws_server.received == sent
         await ws.close()
@@ -104,15 +110,28 @@ async def test_drop_loses_messages_but_the_connection_lives(ws_server: WsServer,
         ws = await connect(session, proxy.port)
         net.update("a", "b", drop=1.0)
         for i in range(5):
-            await ws.send_str(f"lost{i}")
+            await ws.send_bytes(f"lost{i}".encode())
         await ws.ping()  # control frames are never dropped
         await until(lambda: net.stats["a->b:dropped"] == 5)
         net.update("a", "b", drop=0.0)
-        await ws.send_str("after")
+        await ws.send_bytes(b"after")
         await wait_for_count(ws_server, 1)
         assert ws_server.received == ["after"]
         await ws.close()
     assert net.stats["a->b:dropped"] == 5
+
+
+async def test_text_frames_of_the_handshake_are_never_mutated(ws_server: WsServer, net: FaultNetwork) -> None:
+    proxy = await net.add_link("a", "b", ws_server.port)
+    net.update("a", "b", drop=1.0, duplicate=1.0, cut=True)
+    async with aiohttp.ClientSession() as session:
+        ws = await connect(session, proxy.port)
+        await ws.send_str("hello")
+        await ws.send_bytes(b"binary")
+        await wait_for_count(ws_server, 1)
+        await until(lambda: net.stats["a->b:cut"] == 1)
+        assert ws_server.received == ["text:hello"]
+        await ws.close()
 
 
 async def test_duplicate_delivers_every_message_twice(ws_server: WsServer, net: FaultNetwork) -> None:
@@ -121,7 +140,7 @@ async def test_duplicate_delivers_every_message_twice(ws_server: WsServer, net: 
     async with aiohttp.ClientSession() as session:
         ws = await connect(session, proxy.port)
         for text in ("x", "y"):
-            await ws.send_str(text)
+            await ws.send_bytes(text.encode())
         await wait_for_count(ws_server, 4)
         assert ws_server.received == ["x", "x", "y", "y"]
         await ws.close()
@@ -134,7 +153,7 @@ async def test_reorder_lets_later_messages_overtake(ws_server: WsServer, net: Fa
         ws = await connect(session, proxy.port)
         sent = [f"m{i}" for i in range(40)]
         for text in sent:
-            await ws.send_str(text)
+            await ws.send_bytes(text.encode())
         await wait_for_count(ws_server, len(sent))
         assert sorted(ws_server.received) == sorted(sent)
         assert ws_server.received != sent
@@ -147,7 +166,7 @@ async def test_delay_holds_every_unit(ws_server: WsServer, net: FaultNetwork) ->
         ws = await connect(session, proxy.port)
         net.update("a", "b", delay_ms=200)
         start = time.monotonic()
-        await ws.send_str("slow")
+        await ws.send_bytes(b"slow")
         await wait_for_count(ws_server, 1)
         assert ws_server.received == ["slow"]
         assert time.monotonic() - start >= 0.2
@@ -158,17 +177,17 @@ async def test_one_way_cut_blocks_a_to_b_while_b_to_a_flows(ws_server: WsServer,
     proxy = await net.add_link("a", "b", ws_server.port)
     async with aiohttp.ClientSession() as session:
         ws = await connect(session, proxy.port)
-        await ws.send_str("before")
+        await ws.send_bytes(b"before")
         await wait_for_count(ws_server, 1)
         net.cut("a", "b")
-        await ws.send_str("cut")
-        await ws_server.sockets[0].send_str("from-b")
+        await ws.send_bytes(b"cut")
+        await ws_server.sockets[0].send_bytes(b"from-b")
         msg = await ws.receive(timeout=5)
-        assert msg.data == "from-b"
+        assert msg.data == b"from-b"
         await until(lambda: net.stats["a->b:cut"] == 1)
         assert ws_server.received == ["before"]
         net.heal()
-        await ws.send_str("healed")
+        await ws.send_bytes(b"healed")
         await wait_for_count(ws_server, 2)
         assert ws_server.received == ["before", "healed"]
         await ws.close()
@@ -180,7 +199,7 @@ async def test_stall_withholds_bytes_until_healed(ws_server: WsServer, net: Faul
     async with aiohttp.ClientSession() as session:
         ws = await connect(session, proxy.port)
         net.partition({"a"}, {"b"}, mode="stall")
-        await ws.send_str("held")
+        await ws.send_bytes(b"held")
         await asyncio.sleep(0.3)
         assert ws_server.received == []
         net.heal()
@@ -200,7 +219,7 @@ async def test_reject_resets_open_and_refuses_new_connections(ws_server: WsServe
             await connect(session, proxy.port)
         net.heal()
         ws2 = await connect(session, proxy.port)
-        await ws2.send_str("back")
+        await ws2.send_bytes(b"back")
         await wait_for_count(ws_server, 1)
         assert ws_server.received == ["back"]
         await ws2.close()
@@ -211,7 +230,7 @@ async def test_reset_connections_aborts_live_links(ws_server: WsServer, net: Fau
     proxy = await net.add_link("a", "b", ws_server.port)
     async with aiohttp.ClientSession() as session:
         ws = await connect(session, proxy.port)
-        await ws.send_str("one")
+        await ws.send_bytes(b"one")
         await wait_for_count(ws_server, 1)
         assert net.reset_connections("a", "b") == 1
         msg = await ws.receive(timeout=5)
@@ -224,7 +243,7 @@ async def test_compressed_websocket_is_never_mutated(ws_server: WsServer, net: F
     async with aiohttp.ClientSession() as session:
         ws = await connect(session, proxy.port, compress=True)
         for text in ("p", "q"):
-            await ws.send_str(text * 100)
+            await ws.send_bytes((text * 100).encode())
         await wait_for_count(ws_server, 2)
         assert ws_server.received == ["p" * 100, "q" * 100]
         await ws.close()
@@ -240,15 +259,15 @@ async def run_drop_pattern(port: int, seed: int) -> list[str]:
         async with aiohttp.ClientSession() as session:
             ws = await session.ws_connect(f"http://127.0.0.1:{proxy.port}/echo")
             for i in range(40):
-                await ws.send_str(str(i))
+                await ws.send_bytes(str(i).encode())
             await until(lambda: network.stats["a->b:data"] == 40)
             network.set("a", "b", Faults())
-            await ws.send_str("end")
+            await ws.send_bytes(b"end")
             while True:
                 msg = await ws.receive(timeout=5)
-                if msg.data == "end":
+                if msg.data == b"end":
                     break
-                received.append(msg.data)
+                received.append(msg.data.decode())
             await ws.close()
     finally:
         await network.close()
@@ -260,7 +279,7 @@ async def test_same_seed_same_decisions() -> None:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         async for msg in ws:
-            await ws.send_str(msg.data)
+            await ws.send_bytes(msg.data)
         return ws
 
     app = web.Application()
@@ -333,3 +352,24 @@ def test_proxy_thread_forwards_plain_tcp_with_delay() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+async def test_tls_terminating_link_still_sees_frames(ws_server: WsServer, net: FaultNetwork,
+                                                      tmp_path: Path) -> None:
+    files = make_tls_files(tmp_path / "tls")
+    proxy = await net.add_link("a", "b", ws_server.port, tls=files.server_context())
+    client_tls = ssl.create_default_context(cafile=str(files.ca_cert))
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"wss://127.0.0.1:{proxy.port}/ws", ssl=client_tls, heartbeat=None)
+        await ws.send_bytes(b"one")
+        await wait_for_count(ws_server, 1)
+        net.update("a", "b", drop=1.0)
+        await ws.send_bytes(b"dropped")
+        await until(lambda: net.stats["a->b:dropped"] == 1)
+        net.update("a", "b", drop=0.0)
+        await ws.send_bytes(b"two")
+        await wait_for_count(ws_server, 2)
+        assert ws_server.received == ["one", "two"]
+        await ws.close()
+        with pytest.raises(aiohttp.ClientConnectorCertificateError):
+            await session.ws_connect(f"wss://127.0.0.1:{proxy.port}/ws")  # system store lacks the test CA

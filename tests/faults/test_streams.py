@@ -50,7 +50,7 @@ def test_handshake_then_frames_fed_byte_by_byte() -> None:
     for byte in stream:
         units += client.feed(bytes([byte]))
     assert [u.data for u in units] == frames
-    assert [u.kind for u in units] == [DATA, OTHER, DATA, OTHER, OTHER]
+    assert [u.kind for u in units] == [DATA, OTHER, OTHER, OTHER, OTHER]  # text = handshake: never mutated
 
 
 def test_non_websocket_and_compressed_streams_are_opaque() -> None:
