@@ -86,7 +86,14 @@ async def read_state(request: web.Request) -> web.Response:
     return web.json_response(node.chain.state_json(kind, ident, proof))
 
 
+async def genesis(request: web.Request) -> web.Response:
+    """The network's genesis document (clients pin it to check certified reads)."""
+    chain = node_of(request).chain
+    return web.json_response({"genesis": chain.genesis.to_json(), "genesis_hash": chain.genesis_hash_hex})
+
+
 def register(app: web.Application) -> None:
+    app.router.add_get("/v1/genesis", genesis)
     app.router.add_post("/v1/operations", submit_operation)
     app.router.add_get("/v1/operations/{hash}", get_operation)
     app.router.add_get("/v1/blocks/latest", latest_block)

@@ -7,16 +7,25 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from ledgr.errors import LedgrError, Unavailable
+from ledgr.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    LedgrError,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+    Unprocessable,
+)
 
 MAX_RESPONSE_BYTES = 16 << 20
-
-
-class RemoteError(LedgrError):
-    """The node answered with a problem+json error (its detail is shown as is)."""
-
-    code = "remote-error"
-    title = "Node error"
+# a node's problem+json status → the error class the CLI re-raises (its detail is shown as is)
+_BY_STATUS: dict[int, type[LedgrError]] = {
+    400: InvalidInput, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 413: TooLarge,
+    422: Unprocessable, 429: RateLimited, 503: Unavailable,
+}
 
 
 def _url(base: str, path: str) -> str:
@@ -44,9 +53,7 @@ def request_json(base: str, path: str, body: Any = None, timeout_s: float = 30.0
             detail = problem.get("detail") or problem.get("title") or str(exc)
         except (ValueError, AttributeError):
             detail = f"HTTP {exc.code}"
-        error = RemoteError(f"{base}: {detail}")
-        error.http_status = exc.code
-        raise error from exc
+        raise _BY_STATUS.get(exc.code, Unavailable)(f"{base}: {detail}", status=exc.code) from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise Unavailable(f"cannot reach node at {base}: {reason}") from exc

@@ -46,11 +46,7 @@ class VerificationMethod:
     controller: str
     curve: str  # "Ed25519" or "X25519"
     raw_key: bytes
-
-    @property
-    def multikey(self) -> str:
-        codec = mb.ED25519_PUB if self.curve == "Ed25519" else mb.X25519_PUB
-        return mb.with_codec(codec, self.raw_key)
+    multikey: str  # the key as publicKeyMultibase (how compromised keys are named)
 
     def ed25519_key(self) -> PublicKey | None:
         return PublicKey(self.raw_key) if self.curve == "Ed25519" else None
@@ -108,13 +104,14 @@ def _absolute_id(value: Any, did: str, what: str) -> str:
     return f"{did}#{fragment}"
 
 
-def _method_key(vm: dict[str, Any], what: str) -> tuple[str, bytes]:
+def _method_key(vm: dict[str, Any], what: str) -> tuple[str, bytes, str]:
     vm_type = vm.get("type")
     try:
         if vm_type in ("Multikey", "Ed25519VerificationKey2020"):
             if set(vm) != {"id", "type", "controller", "publicKeyMultibase"}:
                 raise _fail(f"{what} needs exactly id, type, controller and publicKeyMultibase")
-            raw = mb.decode(_string(vm["publicKeyMultibase"], f"{what} publicKeyMultibase", 128))
+            multikey = _string(vm["publicKeyMultibase"], f"{what} publicKeyMultibase", 128)
+            raw = mb.decode(multikey)
             if raw[:2] == mb.ED25519_PUB:
                 curve = "Ed25519"
             elif raw[:2] == mb.X25519_PUB and vm_type == "Multikey":
@@ -131,6 +128,7 @@ def _method_key(vm: dict[str, Any], what: str) -> tuple[str, bytes]:
                 raise _fail(f"{what} publicKeyJwk must be an OKP Ed25519 or X25519 public key")
             curve = jwk["crv"]
             key = mb.b64url_nopad_decode(_string(jwk.get("x"), f"{what} publicKeyJwk x", 64))
+            multikey = ""
         else:
             raise _fail(f"{what} type must be one of {sorted(VM_TYPES)}")
     except InvalidEncoding as exc:
@@ -139,7 +137,9 @@ def _method_key(vm: dict[str, Any], what: str) -> tuple[str, bytes]:
         raise _fail(f"{what} key must be {PUBLIC_KEY_BYTES} bytes")
     if curve == "Ed25519":
         PublicKey(key)
-    return curve, key
+    if not multikey:
+        multikey = mb.with_codec(mb.ED25519_PUB if curve == "Ed25519" else mb.X25519_PUB, key)
+    return curve, key, multikey
 
 
 def _method(value: Any, did: str, what: str) -> VerificationMethod:
@@ -149,9 +149,9 @@ def _method(value: Any, did: str, what: str) -> VerificationMethod:
     controller = _string(value.get("controller"), f"{what} controller")
     if not is_did(controller):
         raise _fail(f"{what} controller must be a DID")
-    curve, key = _method_key(value, what)
+    curve, key, multikey = _method_key(value, what)
     return VerificationMethod(id=vm_id, type=str(value["type"]), controller=controller, curve=curve,
-                              raw_key=key)
+                              raw_key=key, multikey=multikey)
 
 
 def _check_context(value: Any) -> None:
@@ -194,7 +194,7 @@ def parse_document(value: Any, did: str) -> DidDocument:
     if value.get("id") != did:
         raise _fail(f"id must be {did}")
     controllers = tuple(_list(value.get("controller", did), "controller", MAX_CONTROLLERS))
-    if len(set(controllers)) != len(controllers) or not all(is_did(c) for c in controllers):
+    if not all(is_did(c) for c in controllers) or len(set(controllers)) != len(controllers):
         raise _fail("controller must be distinct DIDs")
     if "alsoKnownAs" in value:
         for aka in _list(value["alsoKnownAs"], "alsoKnownAs", MAX_ALSO_KNOWN_AS, allow_single=False):

@@ -9,6 +9,7 @@ without publishing exactly the document it was derived from, signed by a key ins
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ledgr.crypto import canonicalize, sha256
@@ -25,11 +26,35 @@ _SCID_RE = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{16,23}$")
 
 def scid_of(template: dict[str, Any]) -> str:
     """The method-specific id derived from a placeholder document."""
-    return _b58encode(sha256(canonicalize(template))[:SCID_BYTES])
+    return scid_of_canonical(canonicalize(template))
+
+
+def scid_of_canonical(template_jcs: bytes) -> str:
+    """The method-specific id from the RFC 8785 bytes of a placeholder document."""
+    return _b58encode(sha256(template_jcs)[:SCID_BYTES])
 
 
 def derive_did(template: dict[str, Any]) -> str:
     return PREFIX + scid_of(template)
+
+
+def placeholder_in_keys(value: Any) -> bool:
+    """True if any object member NAME contains the placeholder (only string values may)."""
+    if isinstance(value, dict):
+        return any(PLACEHOLDER_DID in key or placeholder_in_keys(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(placeholder_in_keys(item) for item in value)
+    return False
+
+
+def substitute_canonical(template_jcs: bytes, did: str) -> bytes:
+    """RFC 8785 bytes of the final document, by text substitution on the template's RFC 8785 bytes.
+
+    Equal to ``canonicalize(substitute(template, did))`` when no member name holds the placeholder
+    (check with :func:`placeholder_in_keys`): RFC 8785 writes the placeholder's characters unescaped,
+    and only string values change, so member order is kept.
+    """
+    return template_jcs.replace(PLACEHOLDER_DID.encode("ascii"), did.encode("ascii"))
 
 
 def substitute(value: Any, did: str) -> Any:
@@ -54,6 +79,7 @@ def check_ledgr_did(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=65536)
 def _valid_scid(scid: str) -> bool:
     if not _SCID_RE.match(scid):
         return False

@@ -45,6 +45,36 @@ def load_head(state: Overlay, did: str) -> DidHead | None:
     return None if raw is None else head_from_json(did, decode(raw))
 
 
+_DOCUMENT_CACHE: dict[tuple[str, str], DidDocument] = {}
+_DOCUMENT_CACHE_SIZE = 8192
+
+
+def remember_document(did: str, version_hash: str, document: DidDocument) -> None:
+    """Keep the parsed document of a version (a version hash names exactly one document).
+
+    First-in-first-out eviction with single atomic dict steps, so concurrent mempool checks and
+    block execution never see an error, at worst a miss.
+    """
+    _DOCUMENT_CACHE[(did, version_hash)] = document
+    while len(_DOCUMENT_CACHE) > _DOCUMENT_CACHE_SIZE:
+        try:
+            del _DOCUMENT_CACHE[next(iter(_DOCUMENT_CACHE))]
+        except (KeyError, RuntimeError, StopIteration):
+            break
+
+
+def _current_document(state: Overlay, head: DidHead) -> DidDocument | None:
+    cached = _DOCUMENT_CACHE.get((head.did, head.version_hash))
+    if cached is not None:
+        return cached
+    raw = state.get(did_version_key(head.did, head.seq))
+    if raw is None:
+        return None
+    document = parse_document(version_from_json(decode(raw)).document, head.did)
+    remember_document(head.did, head.version_hash, document)
+    return document
+
+
 def load_live_did(state: Overlay, did: str, what: str) -> DidState:
     """The current state of a DID that exists and is not deactivated (did:ledgr or did:key)."""
     if is_ledgr_did(did):
@@ -53,10 +83,9 @@ def load_live_did(state: Overlay, did: str, what: str) -> DidState:
             raise reject(f"{what} {did} does not exist on this ledger", "did-not-found")
         if head.deactivated:
             raise reject(f"{what} {did} is deactivated", "did-deactivated")
-        raw = state.get(did_version_key(did, head.seq))
-        if raw is None:
+        document = _current_document(state, head)
+        if document is None:
             raise reject(f"{what} {did} has no current version", "did-not-found")
-        document = parse_document(version_from_json(decode(raw)).document, did)
         return DidState(head=head, document=document)
     if did.startswith("did:key:"):
         try:

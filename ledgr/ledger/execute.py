@@ -12,11 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledgr.crypto import sha256
-from ledgr.errors import InvalidInput, OperationRejected, VerificationFailed
+from ledgr.errors import InvariantViolation, LedgrError, OperationRejected, VerificationFailed
 from ledgr.ledger.context import ExecContext
 from ledgr.ledger.formats import Block, Header, tx_root
+from ledgr.ledger.limits import MAX_STATE_KEY_BYTES
 from ledgr.ledger.operations import Operation, decode_operation
-from ledgr.ledger.records import ChainRecord, ValidatorRecord, decode, encode
+from ledgr.ledger.queries import read_chain_record, read_validator_record
+from ledgr.ledger.records import ChainRecord, ValidatorRecord, encode
 from ledgr.ledger.rules_did import apply_did_create, apply_did_deactivate, apply_did_update
 from ledgr.ledger.rules_registry import (
     apply_resource_create,
@@ -26,7 +28,6 @@ from ledgr.ledger.rules_registry import (
 from ledgr.ledger.rules_validators import apply_validators_update
 from ledgr.ledger.smt import apply_updates
 from ledgr.ledger.state import (
-    CHAIN_KEY,
     TIP_KEY,
     VALIDATORS_KEY,
     Overlay,
@@ -98,18 +99,27 @@ def apply_operation(state: Overlay, envelope: bytes, ctx: ExecContext) -> Operat
     if ctx.height > op.valid_until_height:
         raise OperationRejected(f"operation expired at height {op.valid_until_height}", rule="expired")
     scratch = Overlay(state)
-    HANDLERS[op.type](scratch, op, ctx)
+    try:
+        HANDLERS[op.type](scratch, op, ctx)
+    except OperationRejected:
+        raise
+    except LedgrError as exc:
+        # any other input error inside a rule is still a rejection, never a failed block
+        raise OperationRejected(exc.detail, rule="malformed") from exc
     state.writes.update(scratch.writes)
     return op
 
 
-def _run(reader: StateReader, chain: ChainRecord, height: int, time_ms: int,
+def _run(reader: StateReader, chain: ChainRecord, height: int, time_ms: int, proposer: bytes,
          operations: tuple[bytes, ...] | list[bytes], limit: int | None) -> _Outcome:
     """Apply operations in order. ``limit`` None: keep every receipt (a received block);
     otherwise skip rejected candidates and stop after ``limit`` accepted ones (building a block)."""
     state = Overlay(reader)
-    validators = ValidatorRecord.from_json(decode(_require(state.get(VALIDATORS_KEY), "validator record")))
-    validators_hash = validators.set_for_height(height).hash()
+    validators = read_validator_record(state)
+    signing_set = validators.set_for_height(height)
+    if all(v.node_key.raw != proposer for v in signing_set.validators):
+        raise VerificationFailed("the proposer is not a validator of this height", check="proposer")
+    validators_hash = signing_set.hash()
     if validators.pending is not None and validators.activates_at is not None \
             and height >= validators.activates_at:
         validators = ValidatorRecord(active=validators.pending, pending=None, activates_at=None,
@@ -131,20 +141,16 @@ def _run(reader: StateReader, chain: ChainRecord, height: int, time_ms: int,
             continue
         receipts.append(OperationReceipt(sha256(envelope), index, True))
         accepted.append(envelope)
-    after = ValidatorRecord.from_json(decode(_require(state.get(VALIDATORS_KEY), "validator record")))
+    after = read_validator_record(state)
     return _Outcome(writes=state.writes, receipts=tuple(receipts), accepted=tuple(accepted),
                     validators_hash=validators_hash,
                     next_validators_hash=after.set_for_height(height + 1).hash())
 
 
-def _require(raw: bytes | None, what: str) -> bytes:
-    if raw is None:
-        raise InvalidInput(f"state has no {what}: initialise it from a genesis document first")
-    return raw
-
-
 def _fold(reader: StateReader, tip: Tip,
           writes: dict[bytes, bytes | None]) -> tuple[bytes, dict[bytes, bytes]]:
+    if any(len(k) > MAX_STATE_KEY_BYTES for k in writes):
+        raise InvariantViolation("a state key exceeds 511 bytes (long ids must be hashed)")
     updates = {sha256(k): None if v is None else sha256(v)
                for k, v in writes.items() if not is_meta_key(k)}
     return apply_updates(reader.get_node, tip.app_root, updates)
@@ -163,10 +169,6 @@ def _check_continuity(tip: Tip, chain_id: str, header_chain_id: str, height: int
         raise VerificationFailed("block time must be later than the previous block's", check="time")
 
 
-def read_chain(reader: StateReader) -> ChainRecord:
-    return ChainRecord.from_json(decode(_require(reader.get(CHAIN_KEY), "chain record")))
-
-
 def execute_block(reader: StateReader, block: Block) -> BlockResult:
     """Validator side: re-execute ``block`` over committed state.
 
@@ -176,7 +178,7 @@ def execute_block(reader: StateReader, block: Block) -> BlockResult:
     """
     header = block.header
     tip = read_tip(reader)
-    chain = read_chain(reader)
+    chain = read_chain_record(reader)
     _check_continuity(tip, chain.chain_id, header.chain_id, header.height, header.prev_hash,
                       header.time_ms)
     if len(block.operations) > int(chain.params["max_block_ops"]):
@@ -184,7 +186,8 @@ def execute_block(reader: StateReader, block: Block) -> BlockResult:
     root_of_ops = block.computed_tx_root()
     if root_of_ops != header.tx_root:
         raise VerificationFailed("tx_root does not match the block's operations", check="tx-root")
-    outcome = _run(reader, chain, header.height, header.time_ms, block.operations, limit=None)
+    outcome = _run(reader, chain, header.height, header.time_ms, header.proposer, block.operations,
+                   limit=None)
     if (outcome.validators_hash, outcome.next_validators_hash) != (header.validators_hash,
                                                                    header.next_validators_hash):
         raise VerificationFailed("header validator hashes do not match the ledger's validator set",
@@ -207,12 +210,12 @@ def build_block(reader: StateReader, *, chain_id: str, height: int, time_ms: int
     ``max_block_ops`` (chain parameter, or ``max_ops`` if smaller) are taken.
     """
     tip = read_tip(reader)
-    chain = read_chain(reader)
+    chain = read_chain_record(reader)
     _check_continuity(tip, chain.chain_id, chain_id, height, prev_hash, time_ms)
     limit = int(chain.params["max_block_ops"])
     if max_ops is not None:
         limit = min(limit, max_ops)
-    outcome = _run(reader, chain, height, time_ms, operations, limit=limit)
+    outcome = _run(reader, chain, height, time_ms, proposer, operations, limit=limit)
     accepted = outcome.accepted
     app_root, nodes = _fold(reader, tip, outcome.writes)
     root_of_ops = tx_root(accepted)
@@ -232,5 +235,5 @@ def check_operation(reader: StateReader, envelope: bytes, *, height: int, time_m
 
     Raises OperationRejected naming the rule broken; writes nothing.
     """
-    ctx = ExecContext(chain=read_chain(reader), height=height, time_ms=time_ms)
+    ctx = ExecContext(chain=read_chain_record(reader), height=height, time_ms=time_ms)
     return apply_operation(Overlay(reader), envelope, ctx)

@@ -9,9 +9,10 @@ for one purpose can never be replayed as another.
   u64 time_ms ‖ prev_hash ‖ tx_root ‖ app_root ‖ validators_hash ‖ next_validators_hash ‖ proposer``
   (32 bytes each). ``hash = sha256("ledgr/header/v1\\0" ‖ header bytes)``; a block's hash is its
   header's hash.
-* Precommit sign-bytes (defined HERE and wired into consensus's pluggable signer by the node, so the
-  QC verifier and the consensus core sign and check the very same bytes): ``"ledgr/precommit/v1\\0" ‖
-  short chain_id ‖ u64 height ‖ u32 round ‖ u8 (0 nil | 1 block) ‖ [block_hash]``.
+* Precommit sign-bytes: a bit-for-bit mirror of the consensus core's version-1 vote sign-bytes
+  (``ledgr.consensus.signbytes``; consensus and ledger may not import each other), so a QC assembled
+  from the consensus core's precommits verifies here unchanged: ``"ledgr/consensus/sign/v1\\0" ‖
+  u8 3 (precommit) ‖ short chain_id ‖ u64 height ‖ i64 round ‖ u8 (0 nil | 1 value) ‖ [block_hash]``.
 * QC (consensus.md §2.1): q precommit signatures for one ``(height, round, block_hash)`` plus a signer
   bitmap over the validator set of that height (bit i = validator i, most significant bit first).
 """
@@ -32,7 +33,8 @@ from ledgr.ledger.validators import ValidatorSet
 
 FORMAT_VERSION = 1
 HEADER_DOMAIN = b"ledgr/header/v1\x00"
-PRECOMMIT_DOMAIN = b"ledgr/precommit/v1\x00"
+CONSENSUS_SIGN_DOMAIN = b"ledgr/consensus/sign/v1\x00"
+PRECOMMIT_KIND = 3
 HASH_BYTES = 32
 _CHAIN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -58,9 +60,12 @@ def tx_root(operations: Sequence[bytes]) -> bytes:
 
 def precommit_sign_bytes(chain_id: str, height: int, round_: int, block_hash: bytes | None) -> bytes:
     """The exact bytes a validator signs in a PRECOMMIT (nil when ``block_hash`` is None)."""
+    if not 0 <= height <= limits.MAX_HEIGHT or not 0 <= round_ <= limits.MAX_ROUND:
+        raise InvalidInput("precommit height/round out of range")
     tail = b"\x00" if block_hash is None else b"\x01" + _hash32(block_hash, "block_hash")
-    return (PRECOMMIT_DOMAIN + short_bytes(check_chain_id(chain_id).encode("ascii")) + u64(height)
-            + u32(round_) + tail)
+    chain = short_bytes(check_chain_id(chain_id).encode("ascii"))
+    # the round is an i64 in consensus; rounds are never negative, so u64 gives the same bytes
+    return CONSENSUS_SIGN_DOMAIN + u8(PRECOMMIT_KIND) + chain + u64(height) + u64(round_) + tail
 
 
 def _hash32(value: bytes, what: str) -> bytes:

@@ -66,12 +66,30 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_json(data: bytes, what: str) -> Any:
-    """Strict JSON: UTF-8, no duplicate member names, no NaN/Infinity."""
+    """Strict JSON: UTF-8, no duplicate member names, no NaN/Infinity, nesting ≤ MAX_JSON_DEPTH."""
     try:
-        return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
-                          parse_constant=_reject_constant)
+        value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
+                           parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _reject(f"{what} is not strict JSON: {exc}", "malformed") from exc
+    if _depth(value) > limits.MAX_JSON_DEPTH:
+        raise _reject(f"{what} nests deeper than {limits.MAX_JSON_DEPTH} levels", "size-limit")
+    return value
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a JSON value, computed without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            if level <= limits.MAX_JSON_DEPTH:
+                stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def encode_envelope(payload: bytes, verification_method: str, signature: bytes) -> bytes:

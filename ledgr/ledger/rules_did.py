@@ -5,14 +5,22 @@ Each handler checks everything first and writes last, into the operation's own o
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from ledgr.crypto import canonicalize
 from ledgr.crypto.keys import PublicKey
 from ledgr.crypto.multibase import X25519_PUB
 from ledgr.crypto.multibase import decode as multibase_decode
 from ledgr.did.document import DID_CONTEXTS, DidDocument, parse_document
-from ledgr.did.ledgr_method import derive_did, is_ledgr_did, substitute
-from ledgr.did.records import CompromisedKey, DidHead, DidVersion
+from ledgr.did.ledgr_method import (
+    PREFIX,
+    is_ledgr_did,
+    placeholder_in_keys,
+    scid_of_canonical,
+    substitute_canonical,
+)
+from ledgr.did.records import CompromisedKey, DidHead
 from ledgr.errors import InvalidDocument, InvalidEncoding, InvalidKey
 from ledgr.ledger import limits
 from ledgr.ledger.authorize import (
@@ -21,24 +29,26 @@ from ledgr.ledger.authorize import (
     authorize_controller,
     load_head,
     load_live_did,
+    remember_document,
 )
 from ledgr.ledger.context import ExecContext, reject, require_members, sized_json
 from ledgr.ledger.operations import Operation
-from ledgr.ledger.records import encode, head_to_json, version_to_json
+from ledgr.ledger.records import encode_head, encode_version
 from ledgr.ledger.state import Overlay, did_head_key, did_version_key
 
 
-def _document(value: Any, did: str) -> DidDocument:
-    sized_json(value, limits.MAX_DOCUMENT_BYTES, "DID document")
+def _parse(value: Any, did: str) -> DidDocument:
     try:
         return parse_document(value, did)
     except InvalidDocument as exc:
         raise reject(exc.detail, "invalid-document") from exc
 
 
-def _write(state: Overlay, head: DidHead, version: DidVersion) -> None:
-    state.put(did_head_key(head.did), encode(head_to_json(head)))
-    state.put(did_version_key(head.did, version.seq), encode(version_to_json(version)))
+def _write(state: Overlay, head: DidHead, document_jcs: bytes) -> None:
+    """Write the head and the new version; the document is stored as its RFC 8785 bytes."""
+    state.put(did_head_key(head.did), encode_head(head))
+    state.put(did_version_key(head.did, head.seq),
+              encode_version(head.seq, head.version_hash, head.updated_ms, head.deactivated, document_jcs))
 
 
 def _target_did(op: Operation) -> str:
@@ -53,11 +63,17 @@ def apply_did_create(state: Overlay, op: Operation, ctx: ExecContext) -> None:
     if op.prev is not None:
         raise reject("did.create must have prev null", "prev-mismatch")
     template = op.body["document"]
-    sized_json(template, limits.MAX_DOCUMENT_BYTES, "DID document")
-    if not isinstance(template, dict) or derive_did(template) != did:
+    template_jcs = sized_json(template, limits.MAX_DOCUMENT_BYTES, "DID document")
+    if not isinstance(template, dict) or PREFIX + scid_of_canonical(template_jcs) != did:
         raise reject("target is not the identifier derived from the document (did:ledgr is "
                      "self-certifying)", "did-not-self-certifying")
-    document = _document(substitute(template, did), did)
+    if placeholder_in_keys(template):
+        raise reject("the placeholder DID may appear in values only, not in member names",
+                     "invalid-document")
+    document_jcs = substitute_canonical(template_jcs, did)
+    if len(document_jcs) > limits.MAX_DOCUMENT_BYTES:
+        raise reject(f"DID document exceeds {limits.MAX_DOCUMENT_BYTES} bytes", "size-limit")
+    document = _parse(json.loads(document_jcs), did)
     if load_head(state, did) is not None:
         raise reject(f"{did} already exists", "did-exists")
     key = document.key_for(op.verification_method, CONTROLLER_RELATIONSHIPS)
@@ -69,8 +85,8 @@ def apply_did_create(state: Overlay, op: Operation, ctx: ExecContext) -> None:
     version_hash = op.hash.hex()
     head = DidHead(did=did, seq=1, version_hash=version_hash, created_ms=ctx.time_ms,
                    updated_ms=ctx.time_ms, deactivated=False, compromised=())
-    _write(state, head, DidVersion(seq=1, version_hash=version_hash, time_ms=ctx.time_ms,
-                                   document=document.json, deactivated=False))
+    _write(state, head, document_jcs)
+    remember_document(did, version_hash, document)
 
 
 def _compromised(value: Any, head: DidHead, ctx: ExecContext) -> tuple[CompromisedKey, ...]:
@@ -112,7 +128,7 @@ def _live_subject(state: Overlay, op: Operation) -> tuple[DidState, DidHead]:
 
 
 def _next(state: Overlay, op: Operation, ctx: ExecContext, subject: tuple[DidState, DidHead],
-          document: dict[str, Any], compromised: tuple[CompromisedKey, ...], deactivated: bool) -> None:
+          document_jcs: bytes, compromised: tuple[CompromisedKey, ...], parsed: DidDocument | None) -> None:
     current, head = subject
     authorize_controller(state, op, current)
     signer_vm = current.document.methods.get(op.verification_method)
@@ -122,26 +138,28 @@ def _next(state: Overlay, op: Operation, ctx: ExecContext, subject: tuple[DidSta
     seq = head.seq + 1
     version_hash = op.hash.hex()
     new_head = DidHead(did=head.did, seq=seq, version_hash=version_hash, created_ms=head.created_ms,
-                       updated_ms=ctx.time_ms, deactivated=deactivated, compromised=compromised)
-    _write(state, new_head, DidVersion(seq=seq, version_hash=version_hash, time_ms=ctx.time_ms,
-                                       document=document, deactivated=deactivated))
+                       updated_ms=ctx.time_ms, deactivated=parsed is None, compromised=compromised)
+    _write(state, new_head, document_jcs)
+    if parsed is not None:
+        remember_document(head.did, version_hash, parsed)
 
 
 def apply_did_update(state: Overlay, op: Operation, ctx: ExecContext) -> None:
     require_members(op.body, {"document"}, frozenset({"compromisedKeys"}))
     subject = _live_subject(state, op)
-    document = _document(op.body["document"], subject[0].document.id)
+    document_jcs = sized_json(op.body["document"], limits.MAX_DOCUMENT_BYTES, "DID document")
+    document = _parse(op.body["document"], subject[0].document.id)
     compromised = _compromised(op.body.get("compromisedKeys", []), subject[1], ctx)
     banned = {c.public_key_multibase for c in compromised}
     for method in document.methods.values():
         if method.multikey in banned:
             raise reject(f"{method.id} uses a key declared compromised", "compromised-key")
-    _next(state, op, ctx, subject, document.json, compromised, deactivated=False)
+    _next(state, op, ctx, subject, document_jcs, compromised, parsed=document)
 
 
 def apply_did_deactivate(state: Overlay, op: Operation, ctx: ExecContext) -> None:
     require_members(op.body, set(), frozenset({"compromisedKeys"}))
     subject = _live_subject(state, op)
     compromised = _compromised(op.body.get("compromisedKeys", []), subject[1], ctx)
-    final = {"@context": DID_CONTEXTS[0], "id": subject[0].document.id}
-    _next(state, op, ctx, subject, final, compromised, deactivated=True)
+    final = canonicalize({"@context": DID_CONTEXTS[0], "id": subject[0].document.id})
+    _next(state, op, ctx, subject, final, compromised, parsed=None)

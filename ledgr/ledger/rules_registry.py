@@ -32,21 +32,20 @@ def _list_record(state: Overlay, list_id: str) -> StatusListRecord | None:
     return None if raw is None else StatusListRecord.from_json(decode(raw))
 
 
-def _check_list_op(state: Overlay, op: Operation) -> tuple[StatusListRecord | None, StatusListRecord]:
-    """Shared checks; returns (existing record or None, the record to write minus times)."""
+def _check_list_op(state: Overlay, op: Operation, time_ms: int) -> StatusListRecord:
+    """Checks shared by create and update; the record to write (times filled in by the caller)."""
     require_members(op.body, {"credential"})
     credential = op.body["credential"]
     sized_json(credential, limits.MAX_STATUS_CREDENTIAL_BYTES, "status list credential")
     if not isinstance(credential, dict) or credential.get("id") != op.target:
         raise reject("target must be the status list credential's id", "invalid-target")
-    existing = _list_record(state, op.target)
     issuer = load_live_did(state, credential_issuer(credential), "issuer")
     authorize_issuer(op, issuer)
-    facts = check_status_list_credential(credential, issuer)
+    facts = check_status_list_credential(credential, issuer, time_ms)
     record = StatusListRecord(list_id=facts.list_id, issuer=facts.issuer, purpose=facts.purpose,
                               size_bits=facts.size_bits, credential=credential,
                               version_hash=op.hash.hex(), created_ms=0, updated_ms=0)
-    return existing, record
+    return record
 
 
 def apply_statuslist_create(state: Overlay, op: Operation, ctx: ExecContext) -> None:
@@ -54,7 +53,7 @@ def apply_statuslist_create(state: Overlay, op: Operation, ctx: ExecContext) -> 
         raise reject("statuslist.create must have prev null", "prev-mismatch")
     if _list_record(state, op.target) is not None:
         raise reject(f"status list {op.target} already exists", "status-list-exists")
-    _, record = _check_list_op(state, op)
+    record = _check_list_op(state, op, ctx.time_ms)
     record = replace(record, created_ms=ctx.time_ms, updated_ms=ctx.time_ms)
     state.put(status_list_key(op.target), encode(record.to_json()))
 
@@ -69,7 +68,7 @@ def apply_statuslist_update(state: Overlay, op: Operation, ctx: ExecContext) -> 
     credential = op.body.get("credential")
     if isinstance(credential, dict) and credential_issuer(credential) != current.issuer:
         raise reject(f"status list {op.target} is owned by {current.issuer}", "unauthorized-key")
-    _, record = _check_list_op(state, op)
+    record = _check_list_op(state, op, ctx.time_ms)
     if (record.issuer, record.purpose, record.size_bits) != (current.issuer, current.purpose,
                                                              current.size_bits):
         raise reject("a status list keeps its issuer, purpose and size", "status-list-immutable-field")

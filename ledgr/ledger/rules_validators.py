@@ -3,7 +3,9 @@
 The body carries the complete new set and ``approvals``: Ed25519 signatures by current admin keys over
 :func:`approval_bytes` (chain, prev, new set, expiry), collected off-ledger. The envelope itself is signed
 by a current admin key as ``did:key:<admin multikey>#<admin multikey>``. A change committed in block H
-appears as ``next_validators_hash`` at H+1 and signs from H+2; only one change may be pending.
+appears as ``next_validators_hash`` at H+1 and signs from H+2; only one change may be pending. A set
+with fewer than 3 members, or whose quorum needs every member (no crash tolerance, e.g. ``strict`` with
+n=3), needs ``"force": true``, which the approvals sign too (consensus.md §3 item 3).
 """
 
 from __future__ import annotations
@@ -26,21 +28,22 @@ from ledgr.ledger.validators import ValidatorSet
 APPROVAL_DOMAIN = b"ledgr/validators-approval/v1\x00"
 TARGET = "validators"
 ACTIVATION_DELAY = 2
+MIN_SAFE_VALIDATORS = 3
 
 
-def approval_bytes(chain_id: str, prev: bytes, validator_set: dict[str, Any],
-                   valid_until_height: int) -> bytes:
+def approval_bytes(chain_id: str, prev: bytes, validator_set: dict[str, Any], valid_until_height: int,
+                   force: bool = False) -> bytes:
     """What each approving operator signs with their admin key."""
     return APPROVAL_DOMAIN + canonicalize({
         "chain_id": chain_id, "prev": prev.hex(), "validator_set": validator_set,
-        "valid_until_height": valid_until_height,
+        "valid_until_height": valid_until_height, "force": force,
     })
 
 
 def approve(admin_key: PrivateKey, chain_id: str, prev: bytes, validator_set: ValidatorSet,
-            valid_until_height: int) -> dict[str, str]:
+            valid_until_height: int, *, force: bool = False) -> dict[str, str]:
     """Operator side: one approval entry for the ``approvals`` list."""
-    message = approval_bytes(chain_id, prev, validator_set.to_json(), valid_until_height)
+    message = approval_bytes(chain_id, prev, validator_set.to_json(), valid_until_height, force)
     return {"admin_key": admin_key.public_key.multikey,
             "signature": encode_base58btc(admin_key.sign(message))}
 
@@ -78,7 +81,10 @@ def _approvers(body: dict[str, Any], message: bytes, admins: frozenset[PublicKey
 def apply_validators_update(state: Overlay, op: Operation, ctx: ExecContext) -> None:
     if op.target != TARGET:
         raise reject("validators.update targets 'validators'", "invalid-target")
-    require_members(op.body, {"validator_set", "approvals"})
+    require_members(op.body, {"validator_set", "approvals"}, frozenset({"force"}))
+    force = op.body.get("force", False)
+    if not isinstance(force, bool):
+        raise reject("force must be a boolean", "malformed")
     record = read_validator_record(state)
     if op.prev is None or op.prev.hex() != record.version_hash:
         raise reject("prev does not match the validator set's current version (stale or replayed)",
@@ -92,12 +98,17 @@ def apply_validators_update(state: Overlay, op: Operation, ctx: ExecContext) -> 
     current = record.active
     if new_set == current:
         raise reject("the new validator set equals the current one", "invalid-validator-set")
+    if not force and (new_set.size < MIN_SAFE_VALIDATORS or new_set.quorum > new_set.size - 1):
+        raise reject(f"a set of {new_set.size} with quorum {new_set.quorum} does not survive one validator "
+                     "being down (or has fewer than 3 members); approve it with force if intended",
+                     "unsafe-validator-set")
     admins = current.admin_keys()
     signer = next((k for k in admins if did_key_verification_method(k) == op.verification_method), None)
     if signer is None:
         raise reject("validators.update must be signed by a current operator admin key "
                      "(did:key:<multikey>#<multikey>)", "unauthorized-key")
-    message = approval_bytes(ctx.chain.chain_id, op.prev, op.body["validator_set"], op.valid_until_height)
+    message = approval_bytes(ctx.chain.chain_id, op.prev, op.body["validator_set"], op.valid_until_height,
+                             force)
     approvers = _approvers(op.body, message, admins)
     if len(approvers) < current.quorum:
         raise reject(f"{len(approvers)} approvals; a quorum of {current.quorum} current operator admin "

@@ -5,11 +5,11 @@ subtree with no leaf is EMPTY (32 zero bytes, never stored), a subtree with one 
 node wherever it sits, and any larger subtree is an internal node over its two halves at the next bit
 of the key hash (consensus.md §2.3, after the Jellyfish Merkle tree design).
 
-Nodes are content-addressed: ``hash = sha256(encoding)`` with encodings
-``0x00 ‖ key_hash ‖ value_hash`` (leaf, value_hash = sha256(value)) and ``0x01 ‖ left ‖ right``
-(internal). The leading byte separates leaves from internal nodes. Updates are applied in batches
-(one per block): the touched paths are rebuilt once and the new nodes returned for the store to
-persist in the same transaction; nothing is overwritten.
+Node hashes: ``sha256(0x00 ‖ key_hash ‖ value_hash)`` for a leaf (value_hash = sha256(value)) and
+``sha256(0x01 ‖ left ‖ right)`` for an internal node; the leading byte separates the two. Updates are
+applied in batches (one per block): the touched paths are rebuilt once and the new storage pages
+(four levels each, :mod:`ledgr.ledger.smt_pages`) returned for the store to persist in the same
+transaction; nothing is overwritten.
 
 Proofs list the siblings from the root down to the node where the key's path ends, plus that
 terminal: the key's own leaf (inclusion), another leaf sharing the path prefix, or EMPTY
@@ -18,20 +18,27 @@ terminal: the key's own leaf (inclusion), another leaf sharing the path prefix, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ledgr.crypto import sha256
-from ledgr.errors import InvalidEncoding, InvariantViolation
+from ledgr.errors import InvalidEncoding
 from ledgr.ledger.codec import Reader, u8, u16
+from ledgr.ledger.smt_pages import (
+    EMPTY,
+    KEY_BITS,
+    Leaf,
+    Node,
+    NodeGetter,
+    Ref,
+    Updater,
+    hash_of,
+    load_page,
+    pages_of,
+)
 
-EMPTY = b"\x00" * 32
-LEAF, INTERNAL = 0, 1
-KEY_BITS = 256
+__all__ = ["EMPTY", "SmtProof", "apply_updates", "leaf_node", "prove", "verify_proof"]
 PROOF_VERSION = 1
-
-NodeGetter = Callable[[bytes], bytes | None]
 
 
 def _bit(key_hash: bytes, depth: int) -> int:
@@ -39,93 +46,21 @@ def _bit(key_hash: bytes, depth: int) -> int:
 
 
 def leaf_node(key_hash: bytes, value_hash: bytes) -> bytes:
+    """The hashed encoding of a leaf: its node hash is ``sha256(leaf_node(...))``."""
     return b"\x00" + key_hash + value_hash
-
-
-class _Updater:
-    """One batch update: rebuild the paths of the sorted, distinct ``updates`` under ``root``."""
-
-    def __init__(self, get_node: NodeGetter, updates: Sequence[tuple[bytes, bytes | None]]) -> None:
-        self.get_node = get_node
-        self.updates = updates
-        self.new_nodes: dict[bytes, bytes] = {}
-
-    def load(self, node_hash: bytes) -> bytes:
-        node = self.new_nodes.get(node_hash)
-        if node is None:
-            node = self.get_node(node_hash)
-            if node is None:
-                raise InvariantViolation(f"SMT node {node_hash.hex()} is missing from the store")
-        return node
-
-    def store(self, node: bytes) -> bytes:
-        node_hash = sha256(node)
-        self.new_nodes[node_hash] = node
-        return node_hash
-
-    def is_leaf(self, node_hash: bytes) -> bool:
-        return node_hash != EMPTY and self.load(node_hash)[0] == LEAF
-
-    def combine(self, left: bytes, right: bytes) -> bytes:
-        if left == EMPTY and (right == EMPTY or self.is_leaf(right)):
-            return right
-        if right == EMPTY and self.is_leaf(left):
-            return left
-        return self.store(b"\x01" + left + right)
-
-    def split(self, lo: int, hi: int, depth: int) -> int:
-        """First index in [lo, hi) whose key has bit ``depth`` set (the range shares the prefix)."""
-        updates = self.updates
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if _bit(updates[mid][0], depth):
-                hi = mid
-            else:
-                lo = mid + 1
-        return lo
-
-    def build(self, depth: int, leaves: list[tuple[bytes, bytes]]) -> bytes:
-        if not leaves:
-            return EMPTY
-        if len(leaves) == 1:
-            return self.store(leaf_node(*leaves[0]))
-        if depth >= KEY_BITS:
-            raise InvariantViolation("two SMT leaves share a full 256-bit key hash")
-        mid = 0
-        while mid < len(leaves) and not _bit(leaves[mid][0], depth):
-            mid += 1
-        return self.combine(self.build(depth + 1, leaves[:mid]), self.build(depth + 1, leaves[mid:]))
-
-    def update(self, node_hash: bytes, depth: int, lo: int, hi: int) -> bytes:
-        if lo == hi:
-            return node_hash
-        if node_hash == EMPTY:
-            return self.build(depth, [(k, v) for k, v in self.updates[lo:hi] if v is not None])
-        node = self.load(node_hash)
-        if node[0] == LEAF:
-            old_key = node[1:33]
-            leaves = [(k, v) for k, v in self.updates[lo:hi] if v is not None]
-            if all(k != old_key for k, _ in self.updates[lo:hi]):
-                leaves.append((old_key, node[33:65]))
-                leaves.sort()
-            return self.build(depth, leaves)
-        mid = self.split(lo, hi, depth)
-        left = self.update(node[1:33], depth + 1, lo, mid)
-        right = self.update(node[33:65], depth + 1, mid, hi)
-        return self.combine(left, right)
 
 
 def apply_updates(get_node: NodeGetter, root: bytes,
                   updates: dict[bytes, bytes | None]) -> tuple[bytes, dict[bytes, bytes]]:
     """Apply ``{key_hash: value_hash or None (delete)}`` to the tree at ``root``.
 
-    Returns the new root and the nodes created (hash → encoding). Nodes that end up unreachable are
-    simply not referenced any more (content addressing makes them harmless to keep).
+    Returns the new root and the pages created (key → page bytes, see :mod:`smt_pages`). Pages that
+    end up unreachable are simply not referenced any more.
     """
     ordered = sorted(updates.items())
-    updater = _Updater(get_node, ordered)
-    new_root = updater.update(root, 0, 0, len(ordered))
-    return new_root, updater.new_nodes
+    start: Node = None if root == EMPTY else Ref(root)
+    new_root = Updater(get_node, ordered).update(start, 0, 0, len(ordered))
+    return hash_of(new_root), pages_of(new_root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,23 +110,21 @@ class SmtProof:
 def prove(get_node: NodeGetter, root: bytes, key_hash: bytes) -> SmtProof:
     """Inclusion or non-inclusion proof for ``key_hash`` in the tree at ``root``."""
     siblings: list[bytes] = []
-    node_hash = root
+    node: Node = None if root == EMPTY else Ref(root)
     depth = 0
-    while node_hash != EMPTY:
-        node = get_node(node_hash)
-        if node is None:
-            raise InvariantViolation(f"SMT node {node_hash.hex()} is missing from the store")
-        if node[0] == LEAF:
-            return SmtProof(tuple(siblings), (node[1:33], node[33:65]))
-        left, right = node[1:33], node[33:65]
+    while True:
+        current = load_page(get_node, node.hash) if isinstance(node, Ref) else node
+        if current is None:
+            return SmtProof(tuple(siblings), None)
+        if isinstance(current, Leaf):
+            return SmtProof(tuple(siblings), (current.key, current.value))
         if _bit(key_hash, depth):
-            siblings.append(left)
-            node_hash = right
+            siblings.append(hash_of(current.left))
+            node = current.right
         else:
-            siblings.append(right)
-            node_hash = left
+            siblings.append(hash_of(current.right))
+            node = current.left
         depth += 1
-    return SmtProof(tuple(siblings), None)
 
 
 def verify_proof(root: bytes, key_hash: bytes, value_hash: bytes | None, proof: SmtProof) -> bool:

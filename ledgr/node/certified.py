@@ -1,11 +1,9 @@
-"""Checking a certified read from ONE node (consensus.md §2.2): QC, SMT path, freshness.
+"""Checking a certified state answer from ONE node (consensus.md §2.2): QC, SMT paths, freshness.
 
-The answer of ``GET /v1/state/{kind}/{id}?proof=true`` carries, for each state entry, the exact value
-bytes and an SMT proof, plus the encoded header and QC of the block whose ``app_root`` the proofs
-reach. :func:`verify_state_answer` checks, in order: the header decodes and its QC holds a quorum of
-valid precommits of the trusted validator set (whose hash the header must name); every entry's proof
-links ``sha256(key) → sha256(value)`` (or proves absence) to ``header.app_root``; and, if asked, the
-header is no older than ``max_age_ms``. Any failure raises :class:`~ledgr.errors.VerificationFailed`.
+``GET /v1/state/{kind}/{id}?proof=true`` answers with, per state entry, the exact value bytes and
+an SMT proof, plus the encoded header and QC of the block whose ``app_root`` the proofs reach. This
+decodes that JSON and runs ``ledgr.ledger.certified.verify_certified_read`` on every entry against a
+trusted validator set; any failure raises :class:`~ledgr.errors.VerificationFailed`.
 """
 
 from __future__ import annotations
@@ -15,10 +13,10 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from ledgr.crypto import sha256
 from ledgr.errors import LedgrError, VerificationFailed
-from ledgr.ledger.formats import Header, QuorumCertificate, verify_qc
-from ledgr.ledger.smt import SmtProof, verify_proof
+from ledgr.ledger.certified import verify_certified_read
+from ledgr.ledger.formats import Header, QuorumCertificate
+from ledgr.ledger.smt import SmtProof
 from ledgr.ledger.validators import ValidatorSet
 
 
@@ -27,6 +25,7 @@ class CertifiedState:
     height: int
     time_ms: int
     app_root: bytes
+    age_ms: int
     values: dict[str, bytes | None]
 
 
@@ -49,28 +48,30 @@ def verify_state_answer(answer: dict[str, Any], validators: ValidatorSet, now_ms
     try:
         header = Header.decode(_hex(answer["header"]["encoded"], "header"))
         qc = QuorumCertificate.decode(_hex(answer["qc"]["encoded"], "qc"))
-        entries = answer["entries"]
-    except (KeyError, TypeError) as exc:
+        entries = dict(answer["entries"])
+    except (KeyError, TypeError, ValueError) as exc:
         raise VerificationFailed("the answer holds no header, QC and entries (ask with ?proof=true)",
                                  check="shape") from exc
     except VerificationFailed:
         raise
     except LedgrError as exc:
         raise VerificationFailed(f"header or QC does not decode: {exc.detail}", check="encoding") from exc
-    verify_qc(qc, header, validators)
+    now = header.time_ms if now_ms is None else now_ms
     values: dict[str, bytes | None] = {}
+    age_ms = 0
     for name, entry in entries.items():
-        key = _hex(entry["key"], "key")
-        value = None if entry.get("value_b64") is None else _b64(entry["value_b64"])
         try:
+            key = _hex(entry["key"], "key")
+            value = None if entry.get("value_b64") is None else _b64(entry["value_b64"])
             proof = SmtProof.decode(_hex(entry["smt_proof"]["encoded"], "proof"))
-        except (KeyError, TypeError, LedgrError) as exc:
-            raise VerificationFailed(f"entry {name} has no valid SMT proof", check="smt") from exc
-        if not verify_proof(header.app_root, sha256(key), None if value is None else sha256(value), proof):
-            raise VerificationFailed(f"the SMT proof of entry {name} does not reach the header's app_root",
-                                     check="smt")
-        values[name] = value
-    if max_age_ms is not None and now_ms is not None and now_ms - header.time_ms > max_age_ms:
-        raise VerificationFailed(f"the certified state is {now_ms - header.time_ms} ms old "
-                                 f"(more than {max_age_ms} ms)", check="freshness")
-    return CertifiedState(header.height, header.time_ms, header.app_root, values)
+        except (KeyError, TypeError) as exc:
+            raise VerificationFailed(f"entry {name} has no SMT proof", check="shape") from exc
+        except VerificationFailed:
+            raise
+        except LedgrError as exc:
+            raise VerificationFailed(f"entry {name}: {exc.detail}", check="encoding") from exc
+        read = verify_certified_read(key=key, value=value, smt_proof=proof, header=header, qc=qc,
+                                     validator_set=validators, now_ms=now, max_age_ms=max_age_ms)
+        values[name] = read.value
+        age_ms = read.age_ms
+    return CertifiedState(header.height, header.time_ms, header.app_root, age_ms, values)

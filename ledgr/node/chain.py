@@ -12,10 +12,8 @@ short LMDB read transactions); commits run on the writer thread; the rest on the
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,13 +22,12 @@ from ledgr.consensus.events import Decide
 from ledgr.consensus.messages import QuorumCertificate as CoreQC
 from ledgr.consensus.validators import ValidatorSet as CoreValidatorSet
 from ledgr.crypto import sha256
-from ledgr.errors import ConfigError, InvalidInput, LedgrError, OperationRejected, StorageError
-from ledgr.ledger.execute import BlockResult, build_block, check_operation, execute_block
+from ledgr.errors import ConfigError, InvalidInput, LedgrError, StorageError
+from ledgr.ledger.execute import BlockResult
 from ledgr.ledger.formats import Block
 from ledgr.ledger.formats import QuorumCertificate as LedgerQC
 from ledgr.ledger.formats import verify_qc as verify_ledger_qc
 from ledgr.ledger.genesis import Genesis, genesis_writes
-from ledgr.ledger.operations import Operation, decode_operation
 from ledgr.ledger.records import ValidatorRecord, decode
 from ledgr.ledger.state import VALIDATORS_KEY, Tip, read_tip
 from ledgr.ledger.validators import ValidatorSet
@@ -39,8 +36,9 @@ from ledgr.node.config import NodeConfig
 from ledgr.node.logs import get_logger
 from ledgr.node.mempool import Mempool
 from ledgr.node.wire import SyncedBlock
+from ledgr.node.workers import LedgerWorkers
 from ledgr.node.writer import DurableWriter
-from ledgr.store.store import BlockCommit, Store
+from ledgr.store.store import Store
 from ledgr.store.view import OpLocation
 
 log = get_logger("ledgr.chain")
@@ -53,6 +51,7 @@ MAX_GENESIS_BYTES = 1 << 20
 class Built:
     block_hash: bytes
     block_bytes: bytes
+    rejected: list[tuple[bytes, str]]
 
 
 @dataclass(frozen=True)
@@ -89,6 +88,8 @@ class Chain:
         self._results: OrderedDict[bytes, tuple[Block, BlockResult]] = OrderedDict()
         self._tip: Tip = read_tip(store)
         self._sets: dict[int, ValidatorSet] = {}
+        self._receipts = reads.ReceiptCache()
+        self.workers = LedgerWorkers(config.data_dir, store)
 
     @classmethod
     def open(cls, config: NodeConfig, me: bytes) -> Chain:
@@ -108,6 +109,7 @@ class Chain:
         return cls(store, genesis, config, me)
 
     def close(self) -> None:
+        self.workers.close()
         self.store.close()
 
     # ---- tip and validator sets -----------------------------------------------------------------
@@ -153,14 +155,6 @@ class Chain:
 
     # ---- operations -----------------------------------------------------------------------------
 
-    @staticmethod
-    def decode_envelope(envelope: bytes) -> Operation:
-        return decode_operation(envelope)
-
-    def precheck(self, op: Operation) -> None:
-        """Would ``op`` be accepted in the next block on the committed state? (mempool admission)"""
-        check_operation(self.store, op.envelope, height=self.height + 1, time_ms=self.tip_time_ms + 1)
-
     def op_location(self, op_hash: bytes) -> OpLocation | None:
         return self.store.read(lambda view: view.op_location(op_hash))
 
@@ -170,29 +164,19 @@ class Chain:
         limit = min(self.config.mempool.block_max_ops, int(self.genesis.params["max_block_ops"]))
         candidates = mempool.batch(limit, self.config.mempool.block_max_bytes)
         envelopes = [c.raw for c in candidates]
-        loop = asyncio.get_running_loop()
-        block, result = await loop.run_in_executor(None, self._build_sync, height, time_ms, envelopes)
+        block, result = await self.workers.build(self.chain_id, height, time_ms, self._tip.block_hash,
+                                                 self.me, envelopes, len(envelopes) or None)
+        rejected: list[tuple[bytes, str]] = []
         if len(block.operations) < len(envelopes):
             accepted = {sha256(e) for e in block.operations}
             dropped = [c for c in candidates if c.op_hash not in accepted]
-            await loop.run_in_executor(None, self._reject_dropped, mempool, dropped, height)
+            verdicts = await self.workers.check([c.raw for c in dropped], height, self.tip_time_ms + 1, True)
+            for candidate, error in zip(dropped, verdicts, strict=True):
+                if error is not None:
+                    rule = error.extra.get("rule")
+                    rejected.append((candidate.op_hash, f"{rule}: {error.detail}" if rule else error.detail))
         block_bytes = block.encode()
-        return Built(self._remember(block, result), block_bytes)
-
-    def _build_sync(self, height: int, time_ms: int, envelopes: list[bytes]) -> tuple[Block, BlockResult]:
-        return build_block(self.store, chain_id=self.chain_id, height=height, time_ms=time_ms,
-                           prev_hash=self._tip.block_hash, proposer=self.me, operations=envelopes,
-                           max_ops=len(envelopes) or None)
-
-    def _reject_dropped(self, mempool: Mempool, dropped: Sequence[Any], height: int) -> None:
-        """Candidates the block left out: drop those that fail on committed state for good."""
-        for candidate in dropped:
-            try:
-                check_operation(self.store, candidate.raw, height=height, time_ms=self.tip_time_ms + 1)
-            except OperationRejected as exc:
-                mempool.reject(candidate.op_hash, f"{exc.extra.get('rule', 'rejected')}: {exc.detail}")
-            except LedgrError as exc:
-                mempool.reject(candidate.op_hash, exc.detail)
+        return Built(self._remember(block, result), block_bytes, rejected)
 
     def _remember(self, block: Block, result: BlockResult) -> bytes:
         block_hash = block.hash()
@@ -203,10 +187,7 @@ class Chain:
         return block_hash
 
     async def validate(self, height: int, value_id: bytes, block_bytes: bytes, time_ms: int) -> bool:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self._validate_sync, height, value_id, block_bytes, time_ms)
-
-    def _validate_sync(self, height: int, value_id: bytes, block_bytes: bytes, time_ms: int) -> bool:
+        """Re-execute a proposed block (in a worker process) and compare its ``app_root``."""
         try:
             block = Block.decode(block_bytes)
             header = block.header
@@ -214,7 +195,9 @@ class Chain:
                 return False
             if value_id in self._results:
                 return True
-            result = execute_block(self.store, block)
+            if height != self.height + 1:
+                return False
+            result = await self.workers.execute(block_bytes, len(block.operations))
         except LedgrError as exc:
             log.info("block_invalid", height=height, error=exc.detail)
             return False
@@ -229,8 +212,7 @@ class Chain:
         cached = self._results.get(decide.value_id)
         if cached is None:
             block = Block.decode(decide.block)
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(None, execute_block, self.store, block)
+            result = await self.workers.execute(decide.block, len(block.operations))
             if result.app_root != block.header.app_root:
                 raise StorageError(f"decided block {decide.height} does not re-execute to its app_root")
         else:
@@ -246,26 +228,30 @@ class Chain:
         if height != self.height + 1:
             raise InvalidInput(f"synced block {height} does not follow the local tip {self.height}")
         verify_ledger_qc(qc, block.header, self.validator_set(height))
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(None, execute_block, self.store, block)
+        result = await self.workers.execute(block_bytes, len(block.operations))
         if result.app_root != block.header.app_root:
             raise InvalidInput(f"synced block {height} re-executes to another app_root")
         return await self._commit(block, result, qc, block_bytes, bridge.core_qc(qc), writer)
 
     async def _commit(self, block: Block, result: BlockResult, qc: LedgerQC, block_bytes: bytes,
                       core_qc: CoreQC, writer: DurableWriter) -> Committed:
+        """Store the block unless a racing path (consensus vs. block sync) already stored it; the
+        check runs on the writer thread, so it is atomic with respect to every other commit."""
         header = block.header
-        op_hashes = [sha256(e) for e in block.operations]
-        if header.height <= self.height:
+        stored = await writer.run(self._commit_if_next, block, qc, result)
+        if not stored:
             return Committed(header.height, [], header.time_ms, core_qc)
-        batch = BlockCommit(height=header.height, prev_hash=header.prev_hash, block_hash=block.hash(),
-                            app_root=header.app_root, block_bytes=block_bytes, qc_bytes=qc.encode(),
-                            state_writes=result.state_writes, smt_nodes=result.smt_nodes, op_hashes=op_hashes)
-        await writer.run(self.store.commit, batch)
         self._tip = Tip(header.height, block.hash(), header.app_root, header.time_ms)
         self._sets.clear()
         self._results.clear()
-        return Committed(header.height, op_hashes, header.time_ms, core_qc)
+        return Committed(header.height, [sha256(e) for e in block.operations], header.time_ms, core_qc)
+
+    def _commit_if_next(self, block: Block, qc: LedgerQC, result: BlockResult) -> bool:
+        tip = self.store.tip()
+        if tip is not None and block.header.height <= tip.height:
+            return False
+        self.store.commit_block(block, qc, result)
+        return True
 
     def blocks_for_sync(self, from_height: int, count: int, max_bytes: int) -> list[SyncedBlock]:
         def collect(view: Any) -> list[SyncedBlock]:
@@ -295,7 +281,7 @@ class Chain:
         return reads.block_json(self.store, height)
 
     def op_receipt(self, op_hash: bytes) -> dict[str, Any] | None:
-        return reads.op_receipt(self.store, op_hash)
+        return reads.op_receipt(self.store, op_hash, self._receipts)
 
     def tip_json(self) -> dict[str, Any]:
         return reads.tip_json(self.store)

@@ -73,9 +73,9 @@ class MempoolConfig:
     max_ops: int = 20000
     max_bytes: int = 64 << 20
     max_op_bytes: int = 64 << 10
-    block_max_ops: int = 2000
+    block_max_ops: int = 500
     block_max_bytes: int = 4 << 20
-    batch_wait_ms: int = 5
+    batch_wait_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,7 @@ class NodeConfig:
 
 
 _LOG_FORMATS = ("auto", "json", "console")
+_ZERO_OK = frozenset({"batch_wait_ms"})
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -266,6 +267,10 @@ def _validate(config: NodeConfig) -> None:
         for f in dataclasses.fields(section):
             value = getattr(section, f.name)
             if isinstance(value, int | float) and not isinstance(value, bool):
+                if f.name in _ZERO_OK:
+                    if value < 0:
+                        raise ConfigError(f"{name}.{f.name} must not be negative (got {value})")
+                    continue
                 _positive(value, f"{name}.{f.name}")
     for setting, port in (("api.port", config.api.port), ("p2p.port", config.p2p.port)):
         if not 0 < port < 65536:

@@ -45,7 +45,7 @@ from ledgr.consensus.events import (
 )
 from ledgr.consensus.messages import Commit
 from ledgr.crypto import PublicKey
-from ledgr.errors import LedgrError
+from ledgr.errors import LedgrError, StorageError
 from ledgr.node.chain import Chain
 from ledgr.node.clock import Clock
 from ledgr.node.config import NodeConfig
@@ -56,6 +56,8 @@ from ledgr.node.peers import KIND_CONSENSUS, PeerNetwork
 from ledgr.node.writer import DurableWriter
 
 MAX_INBOX = 20000
+# effects that must wait until the step's Persist is durable (messages leave; decisions are stored)
+_AFTER_PERSIST = (Broadcast, SendTo, Decide, ReportEvidence)
 
 log = get_logger("ledgr.driver")
 
@@ -75,13 +77,15 @@ class ConsensusDriver:
         self.started_height = 0
         self.round = 0
         self.paused = False
+        self._held: list[Input] = []
         self._timers: set[asyncio.TimerHandle] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._last_commit_s = clock.monotonic_s()
         self.peer_activity_height = 0
         self.last_synced: Commit | None = None
-        self.on_commit: list[Callable[[int], None]] = []
+        self.on_commit: list[Callable[[int, list[bytes]], None]] = []
+        self.on_reject: list[Callable[[bytes], None]] = []
 
     # ---- inputs ------------------------------------------------------------------------------
 
@@ -101,9 +105,13 @@ class ConsensusDriver:
         while True:
             item = await self.inbox.get()
             if self.paused and not isinstance(item, Start | SyncedCommit):
+                if len(self._held) < MAX_INBOX:
+                    self._held.append(item)
                 continue
             try:
                 await self._step(item)
+            except StorageError:
+                raise  # the store cannot take the decided block: stop the node (a restart recovers)
             except LedgrError as exc:
                 log.warning("consensus_input_rejected", error=exc.detail, input=type(item).__name__)
 
@@ -119,14 +127,34 @@ class ConsensusDriver:
     # ---- stepping ----------------------------------------------------------------------------
 
     async def _step(self, item: Input) -> None:
+        """Perform one step's effects in order. A ``Persist`` is started on the writer thread and
+        awaited before the first message of the step is sent (and before the step ends), so the
+        rule "durable before sent" holds, while block building and validation — which send nothing
+        themselves — already run during the fsync."""
         effects: list[Effect] = self.core.step(item, self.clock.now_ms())
-        for effect in effects:
-            await self._perform(effect)
+        persisting: asyncio.Future[None] | None = None
+        try:
+            for effect in effects:
+                if isinstance(effect, Persist):
+                    if persisting is not None:
+                        await persisting
+                    persisting = asyncio.ensure_future(self._persist(effect.state))
+                    continue
+                if persisting is not None and isinstance(effect, _AFTER_PERSIST):
+                    await persisting
+                    persisting = None
+                await self._perform(effect)
+        finally:
+            if persisting is not None:
+                await persisting
+
+    async def _persist(self, state: bytes) -> None:
+        started = self.clock.monotonic_s()
+        await self.writer.run(self.chain.store.put_consensus_state, state)
+        self.metrics.persist_seconds.observe(self.clock.monotonic_s() - started)
 
     async def _perform(self, effect: Effect) -> None:
-        if isinstance(effect, Persist):
-            await self.writer.run(self.chain.store.put_consensus_state, effect.state)
-        elif isinstance(effect, Broadcast):
+        if isinstance(effect, Broadcast):
             self.peers.broadcast(KIND_CONSENSUS, encode_message(effect.message))
         elif isinstance(effect, SendTo):
             self.peers.send(PublicKey(effect.peer).multikey, KIND_CONSENSUS, encode_message(effect.message))
@@ -159,6 +187,7 @@ class ConsensusDriver:
         if effect.round > self.round and effect.height == self.started_height:
             self.round = effect.round
             self.metrics.round.set(effect.round)
+            log.info("round_started", height=effect.height, round=effect.round)
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
@@ -169,17 +198,36 @@ class ConsensusDriver:
         wait_s = self.config.mempool.batch_wait_ms / 1000
         if wait_s and len(self.mempool) < self.config.mempool.block_max_ops:
             await asyncio.sleep(wait_s)
-        built = await self.chain.build(request.height, request.time_ms, self.mempool)
+        started = self.clock.monotonic_s()
+        try:
+            built = await self.chain.build(request.height, request.time_ms, self.mempool)
+        except Exception as exc:  # no proposal this round; the others time out and move on
+            log.error("block_build_failed", height=request.height, round=request.round,
+                      error=getattr(exc, "detail", None) or repr(exc))
+            return
+        self.metrics.build_seconds.observe(self.clock.monotonic_s() - started)
+        for op_hash, reason in built.rejected:
+            self.mempool.reject(op_hash, reason)
+            for callback in self.on_reject:
+                callback(op_hash)
         self.offer(ValueReady(request.height, request.round, built.block_hash, built.block_bytes),
                    from_peer=False)
 
     async def _validate(self, request: ValidateBlock) -> None:
-        ok = await self.chain.validate(request.height, request.value_id, request.block, request.time_ms)
+        started = self.clock.monotonic_s()
+        try:
+            ok = await self.chain.validate(request.height, request.value_id, request.block, request.time_ms)
+        except Exception as exc:  # cannot vouch for the block: vote nil (always safe)
+            log.error("block_validation_failed", height=request.height,
+                      error=getattr(exc, "detail", None) or repr(exc))
+            ok = False
+        self.metrics.validate_seconds.observe(self.clock.monotonic_s() - started)
         self.offer(BlockValidated(request.height, request.value_id, ok), from_peer=False)
 
     async def _commit(self, decide: Decide) -> None:
         started = self.clock.monotonic_s()
         committed = await self.chain.commit_decided(decide, self.writer)
+        self.metrics.store_seconds.observe(self.clock.monotonic_s() - started)
         self.after_commit(committed.height, committed.op_hashes, started)
         self.started_height = 0
         self._wake.set()
@@ -197,16 +245,27 @@ class ConsensusDriver:
         self.metrics.mempool_size.set(len(self.mempool))
         self.metrics.mempool_bytes.set(self.mempool.size_bytes)
         for callback in self.on_commit:
-            callback(height)
+            callback(height, op_hashes)
         log.debug("committed", height=height, ops=len(op_hashes), ms=round((now - started_s) * 1000, 2))
 
+    def pause(self) -> None:
+        """Hold consensus inputs while block sync runs (timers and results are kept, not lost)."""
+        self.paused = True
+
     def resume_after_sync(self) -> None:
-        """After block sync: tell the core which height was settled, then start the next one."""
+        """After block sync: if blocks were applied, tell the core which height was settled and start
+        the next one (held inputs belong to settled heights); otherwise replay the held inputs, so the
+        height in progress continues exactly where it was."""
+        held, self._held = self._held, []
+        self.paused = False
         if self.last_synced is not None:
             self.offer(SyncedCommit(self.last_synced), from_peer=False)
             self.last_synced = None
-        self.started_height = 0
-        self._wake.set()
+            self.started_height = 0
+            self._wake.set()
+            return
+        for item in held:
+            self.offer(item, from_peer=False)
 
     # ---- starting heights ---------------------------------------------------------------------
 

@@ -7,10 +7,14 @@ than what the key actually signed. Peers hold the evidence: each sends, in its S
 latest vote it received from this node (with the signature). The guard verifies that signature with
 its own key (so a lying peer cannot fake it) and compares ``(height, round, kind)``:
 
-- a local record exists and a peer shows a newer signed vote → refuse to start (a clear
-  :class:`~ledgr.errors.ConfigError` telling the operator what happened);
+- a peer shows a signed vote newer than the local record, at a height this node has not committed
+  → refuse to start (a clear :class:`~ledgr.errors.ConfigError` telling the operator what happened);
 - no local record at all (a new or wiped node) → start, but stay out of consensus until block sync
   has carried the node past every height at which peers saw it vote (:attr:`must_sync_past`).
+
+Votes at heights the node has already committed cannot conflict with anything it will sign (the
+core only signs at the next height and above), so they never stop a node — for example one that was
+wiped, synced part of the chain and was restarted.
 """
 
 from __future__ import annotations
@@ -52,9 +56,10 @@ class DoubleSignGuard:
         if self.seen is None or mark > self.seen:
             self.seen = mark
 
-    def check(self) -> None:
-        """Raise when the local record is older than a vote peers hold from this key."""
-        if self.seen is None or self.local is None:
+    def check(self, committed_height: int) -> None:
+        """Raise when a vote peers hold from this key is newer than the local record and lies above
+        the committed chain (where this node could vote again)."""
+        if self.seen is None or self.local is None or self.seen[0] <= committed_height:
             return
         if self.seen > self.local:
             h, r, kind = self.seen

@@ -30,6 +30,18 @@ class NodeMetrics:
         self.block_ops = Histogram(
             "ledgr_block_operations", "Operations per committed block",
             buckets=(0, 1, 10, 50, 100, 250, 500, 1000, 2000, 5000), registry=r)
+        stage_buckets = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+        self.build_seconds = Histogram("ledgr_block_build_seconds", "Time to build a proposed block",
+                                       buckets=stage_buckets, registry=r)
+        self.validate_seconds = Histogram("ledgr_block_validate_seconds",
+                                          "Time to re-execute a proposed block", buckets=stage_buckets,
+                                          registry=r)
+        self.store_seconds = Histogram("ledgr_block_store_seconds",
+                                       "Time to store a decided block (one durable transaction)",
+                                       buckets=stage_buckets, registry=r)
+        self.persist_seconds = Histogram("ledgr_consensus_persist_seconds",
+                                         "Time to persist the consensus state durably",
+                                         buckets=stage_buckets, registry=r)
         self.mempool_size = Gauge("ledgr_mempool_operations", "Operations waiting in the mempool", registry=r)
         self.mempool_bytes = Gauge("ledgr_mempool_bytes", "Bytes of operations in the mempool", registry=r)
         self.peers_connected = Gauge("ledgr_peers_connected", "Authenticated peer connections", registry=r)

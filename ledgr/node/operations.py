@@ -1,11 +1,17 @@
 """The operation desk: how signed operations enter the node, travel to the peers, and are reported.
 
-Entry (``POST /v1/operations`` or a peer's forward): size limit, strict envelope decoding, then the
-check against current state (signature of the current controller key, authorization, ``prev``,
+Entry from a client (``POST /v1/operations``): size limit, strict envelope decoding (schema), then
+the check against current state (signature of the current controller key, authorization, ``prev``,
 ``valid_until_height``) on a worker thread — Ed25519 verification releases the GIL, so it does not
-stall the event loop. Accepted operations go into the mempool; the ones that came over HTTP are
-forwarded to every validator in batches (``u32 count ‖ (u32 len ‖ envelope)*`` frames, at most every
-``FORWARD_INTERVAL_S``), so whichever validator proposes next has them.
+stall the event loop. Accepted operations go into the mempool and are forwarded to every validator
+in batches (``u32 count ‖ (u32 len ‖ envelope)*`` frames; everything accepted in one loop iteration
+goes in one frame), so whichever validator proposes next has them.
+
+Entry from a validator's forward: size limit and strict decoding only. The sender is an
+authenticated validator that ran the full check on entry, and every operation is checked again
+against state when a block is built (and when any validator re-executes it), so repeating the
+signature and rule checks on all three nodes would only triple the CPU per operation. A misbehaving
+validator can at most fill the (bounded) mempool with operations that the proposer then rejects.
 
 Status (``GET /v1/operations/{hash}``): committed (location, header, QC, inclusion proof) from the
 store, pending from the mempool, rejected (with the rule) from the mempool's rejection memory, else
@@ -15,10 +21,12 @@ store, pending from the mempool, rejected (with the rule) from the mempool's rej
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 from typing import TYPE_CHECKING, Any
 
-from ledgr.errors import LedgrError, NotFound, PeerError, TooLarge
+from ledgr.crypto import sha256
+from ledgr.errors import Conflict, LedgrError, NotFound, PeerError, RateLimited, TooLarge, Unavailable
 from ledgr.node.logs import get_logger
 from ledgr.node.mempool import PendingOp
 from ledgr.node.peers import KIND_OPERATION
@@ -28,8 +36,10 @@ if TYPE_CHECKING:
 
 log = get_logger("ledgr.ops")
 
-FORWARD_INTERVAL_S = 0.002
 FORWARD_MAX_OPS = 512
+MAX_WAITED_OPS = 50000
+CHECK_BATCH = 256
+MAX_QUEUED_CHECKS = 10000
 _U32 = struct.Struct(">I")
 
 
@@ -64,6 +74,9 @@ class OperationDesk:
         self.node = node
         self._outbox: list[bytes] = []
         self._outbox_ready = asyncio.Event()
+        self._waiters: dict[bytes, set[asyncio.Future[None]]] = {}
+        self._check_queue: list[tuple[bytes, asyncio.Future[LedgrError | None]]] = []
+        self._check_task: asyncio.Future[None] | None = None
 
     # ---- entry ---------------------------------------------------------------------------------
 
@@ -73,60 +86,78 @@ class OperationDesk:
         limit = node.config.mempool.max_op_bytes
         if len(envelope) > limit:
             raise TooLarge(f"operation exceeds {limit} bytes", limit=limit)
-        op = node.chain.decode_envelope(envelope)
-        op_hash: bytes = op.hash
-        if op_hash in node.mempool or node.chain.op_location(op_hash) is not None:
+        op_hash = sha256(envelope)
+        if op_hash in node.mempool:
             return op_hash.hex(), False
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(node.checker, node.chain.precheck, op)
-        if node.mempool.add(PendingOp(op_hash, envelope, op, node.clock.monotonic_s())):
+        error = await self._checked(envelope)
+        if error is not None:
+            if isinstance(error, Conflict) and error.extra.get("rule") == "committed":
+                return op_hash.hex(), False
+            node.metrics.ops_rejected.labels("entry").inc()
+            raise error
+        if node.mempool.add(PendingOp(op_hash, envelope, None, node.clock.monotonic_s())):
             self._outbox.append(envelope)
             self._outbox_ready.set()
             node.metrics.mempool_size.set(len(node.mempool))
             node.driver.wake()
         return op_hash.hex(), True
 
+    async def _checked(self, envelope: bytes) -> LedgrError | None:
+        """Full entry check in the check worker; concurrent submissions share one batch."""
+        if len(self._check_queue) >= MAX_QUEUED_CHECKS:
+            raise RateLimited("too many operations are waiting to be checked; retry later")
+        future: asyncio.Future[LedgrError | None] = asyncio.get_running_loop().create_future()
+        self._check_queue.append((envelope, future))
+        if self._check_task is None or self._check_task.done():
+            self._check_task = asyncio.ensure_future(self._run_checks())
+        return await future
+
+    async def _run_checks(self) -> None:
+        node = self.node
+        while self._check_queue:
+            batch, self._check_queue = self._check_queue[:CHECK_BATCH], self._check_queue[CHECK_BATCH:]
+            try:
+                verdicts = await node.chain.workers.check([e for e, _ in batch], node.chain.height + 1,
+                                                          node.chain.tip_time_ms + 1, True)
+            except Exception as exc:  # a dead worker must fail the requests, not hang them
+                log.error("check_worker_failed", error=str(exc) or type(exc).__name__)
+                verdicts = [Unavailable("the operation checker is unavailable; retry")] * len(batch)
+            for (_envelope, future), verdict in zip(batch, verdicts, strict=True):
+                if not future.done():
+                    future.set_result(verdict)
+
     def on_forwarded(self, payload: bytes) -> None:
-        """A peer forwarded operations: check them off the loop and add the good ones."""
+        """A peer forwarded operations: decode them off the loop and add the well-formed ones."""
         cfg = self.node.config.mempool
         envelopes = decode_batch(payload, FORWARD_MAX_OPS, cfg.max_op_bytes)
-        task = asyncio.ensure_future(self._admit_forwarded(envelopes))
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        fresh = [e for e in envelopes if sha256(e) not in self.node.mempool]
+        if fresh:
+            task = asyncio.ensure_future(self._admit_forwarded(fresh))
+            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
     async def _admit_forwarded(self, envelopes: list[bytes]) -> None:
         node = self.node
-        loop = asyncio.get_running_loop()
-        checked = await loop.run_in_executor(node.checker, self._check_many, envelopes)
+        chain = node.chain
+        verdicts = await chain.workers.check(envelopes, chain.height + 1, chain.tip_time_ms + 1, False)
         now = node.clock.monotonic_s()
-        for envelope, op in checked:
+        added = 0
+        for envelope, error in zip(envelopes, verdicts, strict=True):
+            if error is not None:
+                node.metrics.ops_rejected.labels("forwarded").inc()
+                continue
             try:
-                node.mempool.add(PendingOp(op.hash, envelope, op, now))
+                added += node.mempool.add(PendingOp(sha256(envelope), envelope, None, now))
             except LedgrError:
                 node.metrics.ops_rejected.labels("mempool_full").inc()
                 break
         node.metrics.mempool_size.set(len(node.mempool))
-        if checked:
+        if added:
             node.driver.wake()
-
-    def _check_many(self, envelopes: list[bytes]) -> list[tuple[bytes, Any]]:
-        node = self.node
-        out = []
-        for envelope in envelopes:
-            try:
-                op = node.chain.decode_envelope(envelope)
-                if op.hash in node.mempool or node.chain.op_location(op.hash) is not None:
-                    continue
-                node.chain.precheck(op)
-            except LedgrError:
-                node.metrics.ops_rejected.labels("forwarded").inc()
-                continue
-            out.append((envelope, op))
-        return out
 
     async def forward_loop(self) -> None:
         while True:
             await self._outbox_ready.wait()
-            await asyncio.sleep(FORWARD_INTERVAL_S)
+            await asyncio.sleep(0)  # let the submissions of this loop iteration join the batch
             self._outbox_ready.clear()
             while self._outbox:
                 batch, self._outbox = self._outbox[:FORWARD_MAX_OPS], self._outbox[FORWARD_MAX_OPS:]
@@ -146,19 +177,36 @@ class OperationDesk:
             return {"status": "rejected", "hash": op_hash.hex(), "reason": reason}
         raise NotFound(f"no operation {op_hash.hex()} is known to this node")
 
+    def notify(self, op_hashes: list[bytes]) -> None:
+        """Wake the waiters of these operations (committed or rejected)."""
+        for op_hash in op_hashes:
+            for future in self._waiters.pop(op_hash, ()):
+                if not future.done():
+                    future.set_result(None)
+
     async def wait_status(self, op_hash: bytes, wait_s: float) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        while True:
-            try:
-                answer = self.status(op_hash)
-            except NotFound:
-                answer = None
-            if answer is not None and answer["status"] != "pending":
-                return answer
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                if answer is None:
-                    raise NotFound(f"no operation {op_hash.hex()} is known to this node")
-                return answer
-            await self.node.wait_commit(remaining)
+        """The status, waiting up to ``wait_s`` for a pending (or not yet seen) operation to settle.
+
+        Waiters are kept per operation hash and woken only by that operation's commit or
+        rejection, so thousands of waiting clients cost nothing per block."""
+        try:
+            answer: dict[str, Any] | None = self.status(op_hash)
+        except NotFound:
+            answer = None
+        if (answer is not None and answer["status"] != "pending") or wait_s <= 0:
+            if answer is None:
+                raise NotFound(f"no operation {op_hash.hex()} is known to this node")
+            return answer
+        if len(self._waiters) >= MAX_WAITED_OPS and op_hash not in self._waiters:
+            raise RateLimited("too many clients are waiting for operations; retry later")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters.setdefault(op_hash, set())
+        waiters.add(future)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(future, wait_s)
+        finally:
+            waiters.discard(future)
+            if not waiters and self._waiters.get(op_hash) is waiters:
+                del self._waiters[op_hash]
+        return self.status(op_hash)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ledgr.crypto import sha256
 from ledgr.errors import InvalidInput, NotFound
 from ledgr.ledger.formats import Block, Header, QuorumCertificate
-from ledgr.ledger.merkle import inclusion_proof
 from ledgr.ledger.smt import prove
 from ledgr.ledger.state import (
     CHAIN_KEY,
@@ -26,6 +27,7 @@ from ledgr.ledger.state import (
     resource_key,
     status_list_key,
 )
+from ledgr.node.txtree import TxTree
 from ledgr.store.store import Store
 from ledgr.store.view import StoreView
 
@@ -65,23 +67,54 @@ def block_json(store: Store, height: int) -> dict[str, Any] | None:
             "operation_count": len(block.operations), "qc": qc_json(qc)}
 
 
-def op_receipt(store: Store, op_hash: bytes) -> dict[str, Any] | None:
+@dataclass
+class _CachedBlock:
+    block_hash: str
+    header: dict[str, Any]
+    qc: dict[str, Any]
+    tree: TxTree
+
+
+class ReceiptCache:
+    """Decoded recent blocks with their memoized operation trees (bounded LRU), so answering many
+    ``GET /v1/operations`` for one block decodes it once and hashes its tree once."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._blocks: OrderedDict[int, _CachedBlock] = OrderedDict()
+
+    def get(self, view: StoreView, height: int) -> _CachedBlock | None:
+        found = self._blocks.get(height)
+        if found is not None:
+            self._blocks.move_to_end(height)
+            return found
+        loaded = _load(view, height)
+        if loaded is None:
+            return None
+        block, qc = loaded
+        entry = _CachedBlock(block.hash().hex(), header_json(block.header), qc_json(qc),
+                             TxTree([sha256(e) for e in block.operations]))
+        self._blocks[height] = entry
+        while len(self._blocks) > self.size:
+            self._blocks.popitem(last=False)
+        return entry
+
+
+def op_receipt(store: Store, op_hash: bytes, cache: ReceiptCache) -> dict[str, Any] | None:
     """Where ``op_hash`` was committed, with header, QC and its RFC 6962 inclusion proof."""
     with store.snapshot() as view:
         location = view.op_location(op_hash)
         if location is None:
             return None
-        found = _load(view, location.height)
-    if found is None:
+        entry = cache.get(view, location.height)
+    if entry is None:
         return None
-    block, qc = found
-    leaves = [sha256(e) for e in block.operations]
     return {
         "hash": op_hash.hex(), "height": location.height, "index": location.index,
-        "block_hash": block.hash().hex(), "header": header_json(block.header), "qc": qc_json(qc),
-        "inclusion_proof": {"leaf_index": location.index, "tree_size": len(leaves),
-                            "path": [p.hex() for p in inclusion_proof(leaves, location.index)],
-                            "tx_root": block.header.tx_root.hex()},
+        "block_hash": entry.block_hash, "header": entry.header, "qc": entry.qc,
+        "inclusion_proof": {"leaf_index": location.index, "tree_size": len(entry.tree.leaves),
+                            "path": [p.hex() for p in entry.tree.proof(location.index)],
+                            "tx_root": entry.header["tx_root"]},
     }
 
 

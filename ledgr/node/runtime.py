@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from ledgr import __version__
@@ -29,7 +26,7 @@ from ledgr.consensus.codec import decode_message
 from ledgr.consensus.events import received
 from ledgr.consensus.messages import Commit, Vote
 from ledgr.crypto import PublicKey
-from ledgr.errors import ConfigError, InvalidInput, LedgrError, NotFound, PeerError
+from ledgr.errors import ConfigError, InvalidInput, LedgrError, NotFound, PeerError, StorageError
 from ledgr.node import wire
 from ledgr.node.chain import Chain
 from ledgr.node.clock import Clock
@@ -80,25 +77,23 @@ class Node:
         self.driver = ConsensusDriver(self.core, self.chain, self.peers, self.writer, self.mempool, config,
                                       self.metrics, self.clock)
         self.driver.on_commit.append(self._after_commit)
+        self.driver.on_reject.append(lambda op_hash: self.desk.notify([op_hash]))
         self.sync = BlockSync(self.peers, self.metrics, config.sync.batch_blocks,
                               config.sync.request_timeout_ms, config.sync.join_distance,
                               lambda: self.chain.height)
         self.guard = DoubleSignGuard(self.chain.chain_id, self.key.public_key,
                                      self.chain.store.get_consensus_state())
-        self.checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ledgr-check")
-        self.workers = ProcessPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)),
-                                           mp_context=multiprocessing.get_context("spawn"))
         self.desk = OperationDesk(self)
         self.latest_votes: dict[str, bytes] = {}
         self._latest_vote_marks: dict[str, tuple[int, int, int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._commit_event = asyncio.Event()
         self.started = False
         self.fatal: LedgrError | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.chain.workers.warm_up()
         await self.peers.start()
         self._tasks.append(asyncio.create_task(self._status_loop()))
         self._tasks.append(asyncio.create_task(self.desk.forward_loop()))
@@ -112,16 +107,24 @@ class Node:
     async def _run(self) -> None:
         try:
             await self._collect_statuses()
-            self.guard.check()
+            self.guard.check(self.chain.height)
             while self.chain.height < self.guard.must_sync_past or self.sync.should_sync(self._now()):
                 await self.sync.catch_up(self._apply_synced)
                 if self.chain.height < self.guard.must_sync_past:
                     await asyncio.sleep(CHECK_INTERVAL_S)
             self.started = True
+            self.driver.resume_after_sync()
             driver_task = asyncio.create_task(self.driver.run())
             self._tasks.append(driver_task)
             log.info("consensus_started", height=self.chain.height + 1)
-            await self._sync_watch()
+            watcher = asyncio.create_task(self._sync_watch())
+            self._tasks.append(watcher)
+            await asyncio.wait([driver_task, watcher], return_when=asyncio.FIRST_COMPLETED)
+            if driver_task.done() and not driver_task.cancelled() and driver_task.exception() is not None:
+                error = driver_task.exception()
+                if isinstance(error, LedgrError):
+                    raise error
+                raise StorageError(f"consensus stopped: {error!r}")
         except LedgrError as exc:
             log.error("node_stopped", error=exc.detail)
             self.fatal = exc
@@ -135,8 +138,6 @@ class Node:
         await self.driver.close()
         self.sync.close()
         await self.peers.close()
-        self.checker.shutdown(wait=False, cancel_futures=True)
-        self.workers.shutdown(wait=False, cancel_futures=True)
         self.writer.close()
         self.chain.close()
 
@@ -156,11 +157,10 @@ class Node:
         while True:
             await asyncio.sleep(CHECK_INTERVAL_S)
             if self.sync.should_sync(self._now()):
-                self.driver.paused = True
+                self.driver.pause()
                 try:
                     await self.sync.catch_up(self._apply_synced)
                 finally:
-                    self.driver.paused = False
                     self.driver.resume_after_sync()
 
     async def _apply_synced(self, block: wire.SyncedBlock) -> None:
@@ -227,15 +227,10 @@ class Node:
             self._send_status()
             await asyncio.sleep(STATUS_INTERVAL_S)
 
-    def _after_commit(self, height: int) -> None:
+    def _after_commit(self, height: int, op_hashes: list[bytes]) -> None:
         self._send_status()
-        self._commit_event.set()
-        self._commit_event = asyncio.Event()
+        self.desk.notify(op_hashes)
         self.peers.set_validators(self.chain.validator_keys(height + 1))
-
-    async def wait_commit(self, timeout_s: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._commit_event.wait(), timeout_s)
 
     # ---- the API surface -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ledgr.errors import StorageError
+from ledgr.store.dirlock import LOCK_FILE, is_locked
 from ledgr.store.env import StoreSettings
 from ledgr.store.store import SCHEMA_VERSION, Store
 from ledgr.store.view import META_BACKUP, META_RESTORED
@@ -72,6 +73,7 @@ def backup(store: Store, dest: str | Path, *, time_ms: int) -> BackupInfo:
         )
         copy.put_meta_json(META_BACKUP, info.to_record())
     _remove_lock_file(target)
+    (target / LOCK_FILE).unlink(missing_ok=True)
     return info
 
 
@@ -103,6 +105,9 @@ def restore(
     """
     record = read_backup(backup_dir)
     target = Path(data_dir)
+    if is_locked(target):
+        raise StorageError(f"refusing to restore into {target}: a running ledgr process holds it; "
+                           "stop the node first")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         if not force:
             raise StorageError(
@@ -120,6 +125,7 @@ def restore(
         store.put_meta_json(META_RESTORED, marker)
         store.delete_meta(META_BACKUP)
     _remove_lock_file(staging)
+    (staging / LOCK_FILE).unlink(missing_ok=True)
     if target.exists():
         target.rmdir()  # empty (checked above)
     staging.rename(target)

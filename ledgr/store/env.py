@@ -114,11 +114,14 @@ def open_databases(env: lmdb.Environment, *, create: bool) -> dict[bytes, lmdb._
 class ResizeGate:
     """Readers/writer gate: many concurrent snapshots, or one map resize with no transaction open.
 
-    A resize that is waiting blocks new snapshots, so a stream of HTTP readers cannot starve it.
+    A resize raises its flag *before* it contends for the condition's lock: Python locks are not
+    fair, and readers that snapshot in a tight loop would otherwise starve it for seconds. Once the
+    flag is up, new snapshots wait, the open ones finish, and the resize runs.
     """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
+        self._resize_lock = threading.Lock()  # one resizer at a time
         self._readers = 0
         self._resizing = False
 
@@ -133,26 +136,40 @@ class ResizeGate:
         finally:
             with self._cond:
                 self._readers -= 1
-                self._cond.notify_all()
+                if self._resizing and not self._readers:
+                    self._cond.notify_all()
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        with self._cond:
-            while self._resizing:
-                self._cond.wait()
-            self._resizing = True
-            while self._readers:
-                self._cond.wait()
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._resizing = False
-                self._cond.notify_all()
+        with self._resize_lock:
+            self._resizing = True  # atomic under the GIL; readers check it under the lock
+            try:
+                with self._cond:
+                    while self._readers:
+                        self._cond.wait()
+                yield
+            finally:
+                with self._cond:
+                    self._resizing = False
+                    self._cond.notify_all()
 
 
-def grow_map(env: lmdb.Environment, settings: StoreSettings) -> int:
-    """Double the map size (bounded by ``settings.max_map_size_bytes``); return the new size.
+def needs_room(env: lmdb.Environment, write_bytes: int) -> bool:
+    """Whether a write of about ``write_bytes`` might not fit in the map as it is.
+
+    Pages up to ``last_pgno`` are an upper bound of what is in use (freed pages below it are
+    reused); copy-on-write may need a copy of every touched page, hence the factor 2 and a margin.
+    Growing *before* a write avoids LMDB's ``MDB_MAP_FULL`` path, whose abort can stall for seconds
+    while other threads keep opening read transactions.
+    """
+    info = env.info()
+    page = 4096
+    used = (int(info["last_pgno"]) + 1) * page
+    return used + 2 * write_bytes + 256 * page > int(info["map_size"])
+
+
+def grow_map(env: lmdb.Environment, settings: StoreSettings, write_bytes: int = 0) -> int:
+    """Double the map size (or more, to fit ``write_bytes``), bounded by ``max_map_size_bytes``.
 
     The caller holds :meth:`ResizeGate.exclusive`. Raises :class:`StorageError` when the ceiling is
     reached: the operator must raise ``max_map_size`` or free disk space.
@@ -163,7 +180,7 @@ def grow_map(env: lmdb.Environment, settings: StoreSettings) -> int:
             f"store is full: it reached its maximum map size of {current // MIB} MiB; "
             "raise the store's max map size in the node configuration"
         )
-    new_size = min(current * 2, settings.max_map_size_bytes)
+    new_size = min(max(current * 2, current + 4 * write_bytes), settings.max_map_size_bytes)
     try:
         env.set_mapsize(new_size)
     except lmdb.Error as exc:

@@ -3,13 +3,18 @@
 It catches what a crash, a bad restore or a hand-edited data directory can leave behind, before the
 node signs anything with it: a store from a newer/older schema, a tip record that does not match the
 last stored block and QC, a tip block whose hash, height or ``app_root`` disagrees with the tip record,
-a QC that certifies some other block, or a missing SMT root. It does not re-verify signatures or
+a QC that certifies some other block, a state whose own tip record (written by execution in the same
+transaction) names another block, or a missing SMT root. It does not re-verify signatures or
 re-execute history; that is :func:`ledgr.store.verify.verify_ledger` (``ledgr ledger verify``).
 """
 
 from __future__ import annotations
 
-from ledgr.errors import IntegrityError, StorageError
+from ledgr.errors import IntegrityError, LedgrError, StorageError
+from ledgr.ledger.formats import Block, QuorumCertificate
+from ledgr.ledger.smt import EMPTY
+from ledgr.ledger.state import TIP_KEY
+from ledgr.ledger.state import Tip as LedgerTip
 from ledgr.store.env import BLOCK_HASHES, BLOCKS, QCS
 from ledgr.store.view import StoreView
 
@@ -51,7 +56,7 @@ def check_open(view: StoreView) -> None:
             raise IntegrityError(
                 f"the store should hold {tip.height} {name.decode()} entries, it holds {view.count(name)}"
             )
-    if view.get_node(tip.app_root) is None:
+    if tip.app_root != EMPTY and view.get_node(tip.app_root) is None:
         raise IntegrityError(f"the SMT root node {tip.app_root.hex()} of height {tip.height} is missing")
     if tip.height == 0:
         if tip.block_hash != view.genesis_hash():
@@ -61,16 +66,14 @@ def check_open(view: StoreView) -> None:
 
 
 def _check_tip_block(view: StoreView, height: int, block_hash: bytes, app_root: bytes) -> None:
-    from ledgr.ledger.formats import Block, QuorumCertificate
-
     raw_block = view.block_bytes(height)
     raw_qc = view.qc_bytes(height)
     assert raw_block is not None and raw_qc is not None  # counts and last keys checked above
     try:
         block = Block.decode(raw_block)
         qc = QuorumCertificate.decode(raw_qc)
-    except Exception as exc:
-        raise IntegrityError(f"the tip block or QC at height {height} does not decode: {exc}") from exc
+    except LedgrError as exc:
+        raise IntegrityError(f"the tip block or QC at height {height} does not decode: {exc.detail}") from exc
     if block.hash() != block_hash:
         raise IntegrityError(f"the stored block at height {height} does not hash to the tip record's hash")
     if block.header.height != height:
@@ -81,3 +84,12 @@ def _check_tip_block(view: StoreView, height: int, block_hash: bytes, app_root: 
         raise IntegrityError(f"the QC stored at height {height} certifies a different block")
     if view.height_of_block(block_hash) != height:
         raise IntegrityError(f"the block-hash index does not map the tip block to height {height}")
+    raw_state_tip = view.get(TIP_KEY)
+    try:
+        state_tip = None if raw_state_tip is None else LedgerTip.decode(raw_state_tip)
+    except LedgrError as exc:
+        raise IntegrityError(f"the ledger's tip record in state is unreadable: {exc.detail}") from exc
+    if state_tip is None or (state_tip.height, state_tip.block_hash, state_tip.app_root) != (
+            height, block_hash, app_root):
+        raise IntegrityError(f"the state's tip record does not describe block {height}: state and blocks "
+                             "disagree")

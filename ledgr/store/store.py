@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
 import lmdb
 
-from ledgr.errors import InvariantViolation, StorageError
+from ledgr.errors import IntegrityError, InvariantViolation, StorageError
+from ledgr.ledger.formats import Block, QuorumCertificate
+from ledgr.ledger.genesis import Genesis, genesis_writes
 from ledgr.store import keys
+from ledgr.store.batch import BlockCommit, ExecutionResult, batch_bytes, batch_from_block
+from ledgr.store.dirlock import DirectoryLock
 from ledgr.store.env import (
     BLOCK_HASHES,
     BLOCKS,
@@ -38,12 +41,14 @@ from ledgr.store.env import (
     ResizeGate,
     StoreSettings,
     grow_map,
+    needs_room,
     open_databases,
     open_environment,
 )
 from ledgr.store.view import (
     META_CHAIN_ID,
     META_GENESIS,
+    META_GENESIS_DOC,
     META_RESTORED,
     META_SCHEMA,
     META_TIP,
@@ -53,31 +58,9 @@ from ledgr.store.view import (
 
 SCHEMA_VERSION = 1
 CONSENSUS_STATE_KEY = b"state"
-HASH_BYTES = 32
+HASH_BYTES = 32  # genesis hash and app_root
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class BlockCommit:
-    """Everything one block commits, already encoded: the store's byte-level unit of work."""
-
-    height: int
-    prev_hash: bytes
-    block_hash: bytes
-    app_root: bytes
-    block_bytes: bytes
-    qc_bytes: bytes
-    state_writes: Mapping[bytes, bytes | None]  # None deletes the key
-    smt_nodes: Mapping[bytes, bytes]  # node hash -> node bytes
-    op_hashes: Sequence[bytes] = field(default_factory=tuple)
-
-    def __post_init__(self) -> None:
-        for name in ("prev_hash", "block_hash", "app_root"):
-            if len(getattr(self, name)) != HASH_BYTES:
-                raise InvariantViolation(f"BlockCommit.{name} must be {HASH_BYTES} bytes")
-        if self.height < 1:
-            raise InvariantViolation("blocks start at height 1; height 0 is genesis")
 
 
 class Store:
@@ -93,6 +76,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._closed = False
+        self._lock: DirectoryLock | None = None  # held by writable stores (one writer per data dir)
 
     @classmethod
     def open(
@@ -111,9 +95,16 @@ class Store:
         from ledgr.store.integrity import check_open
 
         settings = settings or StoreSettings()
-        env = open_environment(Path(path), settings, readonly=readonly)
+        lock = None if readonly else DirectoryLock.acquire(Path(path))
+        try:
+            env = open_environment(Path(path), settings, readonly=readonly)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         try:
             store = cls(Path(path), env, settings, readonly)
+            store._lock = lock
             if not readonly:
                 store._ensure_schema()
             if check:
@@ -121,6 +112,8 @@ class Store:
                     check_open(view)
         except BaseException:
             env.close()
+            if lock is not None:
+                lock.release()
             raise
         return store
 
@@ -129,6 +122,8 @@ class Store:
         if not self._closed:
             self._closed = True
             self._env.close()
+            if self._lock is not None:
+                self._lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -160,14 +155,24 @@ class Store:
         pins old pages, and a map resize waits for it).
         """
         self._check_open()
-        with self._gate.shared():
-            depth = getattr(self._local, "depth", 0)
-            self._local.depth = depth + 1
-            try:
-                with self._env.begin(buffers=False) as txn:
-                    yield StoreView(txn, self._dbs)
-            finally:
-                self._local.depth = depth
+        while True:
+            with self._gate.shared():
+                try:
+                    txn = self._env.begin(buffers=False)
+                except lmdb.MapResizedError:
+                    txn = None  # another process grew the map: adopt its size below, then retry
+                except lmdb.Error as exc:
+                    raise StorageError(f"cannot open a read transaction: {exc}") from exc
+                if txn is not None:
+                    depth = getattr(self._local, "depth", 0)
+                    self._local.depth = depth + 1
+                    try:
+                        yield StoreView(txn, self._dbs)
+                    finally:
+                        self._local.depth = depth
+                        txn.abort()
+                    return
+            self._adopt_map_size()
 
     def read(self, fn: Callable[[StoreView], T]) -> T:
         """Run ``fn`` against a fresh snapshot and return its result."""
@@ -208,6 +213,7 @@ class Store:
         state_writes: Mapping[bytes, bytes | None],
         smt_nodes: Mapping[bytes, bytes],
         app_root: bytes,
+        extra_meta: Mapping[bytes, bytes] | None = None,
     ) -> Tip:
         """Record genesis (height 0): its hash, chain id and initial state, in one durable txn."""
         if len(genesis_hash) != HASH_BYTES or len(app_root) != HASH_BYTES:
@@ -225,11 +231,37 @@ class Store:
             txn.put(META_GENESIS, genesis_hash, db=meta)
             txn.put(META_CHAIN_ID, chain_id.encode("utf-8"), db=meta)
             txn.put(META_TIP, tip.encode(), db=meta)
+            for name, value in (extra_meta or {}).items():
+                txn.put(name, value, db=meta)
 
-        self._write(write)
+        self._write(write, batch_bytes(state_writes, smt_nodes))
         current = self.tip()
         assert current is not None
         return current
+
+    def initialize_genesis(self, genesis: Genesis) -> Tip:
+        """Initialise an empty store from a genesis document (idempotent for the same genesis).
+
+        The document itself is kept too (``genesis_document``), for tools that run on a data
+        directory alone; a careful verifier still brings its own copy.
+        """
+        writes, nodes, root = genesis_writes(genesis)
+        document = json.dumps(genesis.to_json(), sort_keys=True).encode("utf-8")
+        return self.initialize(genesis_hash=genesis.hash(), chain_id=genesis.chain_id, state_writes=writes,
+                               smt_nodes=nodes, app_root=root, extra_meta={META_GENESIS_DOC: document})
+
+    def genesis_document(self) -> Genesis | None:
+        """The genesis document recorded at initialisation (checked against the genesis hash)."""
+        def read(view: StoreView) -> Genesis | None:
+            raw = view.meta_json(META_GENESIS_DOC)
+            if raw is None:
+                return None
+            genesis = Genesis.from_json(raw)
+            if genesis.hash() != view.genesis_hash():
+                raise IntegrityError("the stored genesis document does not match the stored genesis hash")
+            return genesis
+
+        return self.read(read)
 
     def commit(self, batch: BlockCommit) -> Tip:
         """Commit one block and everything it changes in ONE durable write transaction.
@@ -260,20 +292,33 @@ class Store:
                            overwrite=False):
                 raise StorageError(f"block hash {batch.block_hash.hex()} is already stored")
             ops = self._dbs[OPS]
-            for index, op_hash in enumerate(batch.op_hashes):
+            for op_hash, index in batch.op_index:
                 txn.put(keys.checked_key(op_hash), keys.op_location(batch.height, index), db=ops)
             self._apply_state(txn, batch.state_writes, batch.smt_nodes)
             txn.put(META_TIP, tip.encode(), db=self._dbs[META])
 
-        self._write(write)
+        size = (batch_bytes(batch.state_writes, batch.smt_nodes) + len(batch.block_bytes)
+                + len(batch.qc_bytes) + 48 * len(batch.op_index))
+        self._write(write, size)
         return tip
+
+    def commit_block(self, block: Block, qc: QuorumCertificate, result: ExecutionResult) -> Tip:
+        """Commit ``block`` with its commit ``qc`` and its execution ``result`` in one durable txn.
+
+        The caller has verified the QC and executed the block (``execute_block`` over a snapshot of
+        this store); the store re-checks that the three belong together, and (in :meth:`commit`) that
+        the block extends the stored tip. Only accepted operations are indexed: a rejected one in a
+        received block changed nothing and may be resubmitted.
+        """
+        return self.commit(batch_from_block(block, qc, result))
 
     def put_consensus_state(self, record: bytes) -> None:
         """Durably persist the consensus core's opaque state (h, r, step, locks, last_signed).
 
         Returns only after fsync: the caller may then send the messages it signed (consensus.md §1.3).
         """
-        self._write(lambda txn: txn.put(keys.data_key(CONSENSUS_STATE_KEY), record, db=self._dbs[CONSENSUS]))
+        self._write(lambda txn: txn.put(keys.data_key(CONSENSUS_STATE_KEY), record, db=self._dbs[CONSENSUS]),
+                    len(record))
 
     def get_consensus_state(self) -> bytes | None:
         return self.read(lambda view: view.record(CONSENSUS, CONSENSUS_STATE_KEY))
@@ -281,7 +326,7 @@ class Store:
     def put_record(self, db: str, key: bytes, value: bytes) -> None:
         """Durably store an opaque record (``db`` in ``keystore``/``tokens``/``consensus``)."""
         handle = self._record_db(db)
-        self._write(lambda txn: txn.put(keys.data_key(key), value, db=handle))
+        self._write(lambda txn: txn.put(keys.data_key(key), value, db=handle), len(key) + len(value))
 
     def delete_record(self, db: str, key: bytes) -> bool:
         handle = self._record_db(db)
@@ -325,15 +370,20 @@ class Store:
         state_writes: Mapping[bytes, bytes | None],
         smt_nodes: Mapping[bytes, bytes],
     ) -> None:
+        # Sorted inserts walk the B-tree in order (better locality); putmulti loops in C.
         state = self._dbs[STATE]
+        puts = []
         for key, value in state_writes.items():
             if value is None:
                 txn.delete(keys.data_key(key), db=state)
             else:
-                txn.put(keys.data_key(key), value, db=state)
-        smt = self._dbs[SMT]
-        for node_hash, node in smt_nodes.items():
-            txn.put(keys.checked_key(node_hash), node, db=smt)
+                puts.append((keys.data_key(key), value))
+        puts.sort()
+        with txn.cursor(db=state) as cursor:
+            cursor.putmulti(puts)
+        nodes = sorted((keys.checked_key(node_hash), node) for node_hash, node in smt_nodes.items())
+        with txn.cursor(db=self._dbs[SMT]) as cursor:
+            cursor.putmulti(nodes)
 
     def _ensure_schema(self) -> None:
         def write(txn: lmdb.Transaction) -> None:
@@ -341,6 +391,14 @@ class Store:
                 txn.put(META_SCHEMA, str(SCHEMA_VERSION).encode("ascii"), db=self._dbs[META])
 
         self._write(write)
+
+    def _adopt_map_size(self) -> None:
+        """Another process grew the map (LMDB ``MDB_MAP_RESIZED``): take over its size."""
+        with self._gate.exclusive():
+            try:
+                self._env.set_mapsize(0)
+            except lmdb.Error as exc:
+                raise StorageError(f"cannot adopt the store's new map size: {exc}") from exc
 
     def _record_db(self, db: str) -> lmdb._Database:
         if db not in RECORD_DBS:
@@ -351,14 +409,21 @@ class Store:
         if self._closed:
             raise StorageError("the store is closed")
 
-    def _write(self, fn: Callable[[lmdb.Transaction], object]) -> None:
-        """Run ``fn`` in one durable write transaction, growing the map and retrying when full."""
+    def _write(self, fn: Callable[[lmdb.Transaction], object], size_hint: int = 0) -> None:
+        """Run ``fn`` in one durable write transaction (about ``size_hint`` bytes of keys and values).
+
+        The map is grown ahead of a write that might not fit; if LMDB still reports it full, the
+        transaction is aborted, the map grown, and ``fn`` run again.
+        """
         self._check_open()
         if self.readonly:
             raise StorageError("the store was opened read-only")
         if getattr(self._local, "depth", 0):
             raise InvariantViolation("write attempted while this thread holds a store snapshot")
         with self._write_lock:
+            while needs_room(self._env, size_hint):
+                with self._gate.exclusive():
+                    grow_map(self._env, self.settings, size_hint)
             while True:
                 try:
                     with self._gate.shared(), self._env.begin(write=True) as txn:
@@ -366,6 +431,8 @@ class Store:
                     return
                 except lmdb.MapFullError:
                     with self._gate.exclusive():
-                        grow_map(self._env, self.settings)
+                        grow_map(self._env, self.settings, size_hint)
+                except lmdb.MapResizedError:
+                    self._adopt_map_size()
                 except lmdb.Error as exc:
                     raise StorageError(f"store write failed: {exc}") from exc

@@ -22,6 +22,7 @@ from ledgr.store.env import BLOCK_HASHES, BLOCKS, META, OPS, QCS, SMT, STATE
 
 META_SCHEMA = b"schema_version"
 META_GENESIS = b"genesis_hash"
+META_GENESIS_DOC = b"genesis_document"  # the genesis JSON, as recorded at initialisation
 META_CHAIN_ID = b"chain_id"
 META_TIP = b"tip"
 META_BACKUP = b"backup"  # present in a backup copy: where and when it was taken
@@ -81,10 +82,6 @@ class StoreView:
         raw = self._txn.get(META_TIP, db=self._dbs[META])
         return None if raw is None else Tip.decode(bytes(raw))
 
-    def height(self) -> int:
-        tip = self.tip()
-        return -1 if tip is None else tip.height
-
     def block_bytes(self, height: int) -> bytes | None:
         value = self._txn.get(keys.height_key(height), db=self._dbs[BLOCKS])
         return None if value is None else bytes(value)
@@ -115,6 +112,12 @@ class StoreView:
     def count(self, db_name: bytes) -> int:
         return int(self._txn.stat(self._dbs[db_name])["entries"])
 
+    def db_bytes(self, db_name: bytes) -> int:
+        """Bytes of B-tree pages named database ``db_name`` occupies (what a compacted copy keeps)."""
+        stat = self._txn.stat(self._dbs[db_name])
+        pages = int(stat["branch_pages"]) + int(stat["leaf_pages"]) + int(stat["overflow_pages"])
+        return pages * int(stat["psize"])
+
     def iter_blocks(self, start: int = 1) -> Iterator[tuple[int, bytes, bytes | None]]:
         """``(height, block bytes, qc bytes)`` in height order from ``start``."""
         with self._txn.cursor(db=self._dbs[BLOCKS]) as cursor:
@@ -124,9 +127,9 @@ class StoreView:
                 height = keys.height_from_key(bytes(key))
                 yield height, bytes(value), self.qc_bytes(height)
 
-    def iter_state(self) -> Iterator[tuple[bytes, bytes]]:
-        """Every stored state entry as ``(encoded key, value)``, in LMDB key order."""
-        with self._txn.cursor(db=self._dbs[STATE]) as cursor:
+    def iter_db(self, db_name: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Every entry of named database ``db_name`` as ``(LMDB key, value)``, in key order."""
+        with self._txn.cursor(db=self._dbs[db_name]) as cursor:
             for key, value in cursor:
                 yield bytes(key), bytes(value)
 

@@ -8,6 +8,7 @@ One cluster for the whole module (tests run in file order and leave it healthy f
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -143,7 +144,8 @@ def test_writes_through_any_node_resolve_from_the_others_with_verified_proofs(cl
         for reader in range(3):
             if reader == writer:
                 continue
-            cluster.wait(lambda r=reader: cluster.height(r) >= committed["height"], 10, "replication")
+            at = int(committed["height"])
+            cluster.wait(lambda r=reader, at=at: cluster.height(r) >= at, 10, "replication")
             answer = get_json(f"{cluster.urls[reader]}/v1/state/did/{did}?proof=true")
             state = verify_state_answer(answer, cluster.genesis.validator_set)
             assert state.height >= committed["height"]
@@ -153,6 +155,18 @@ def test_writes_through_any_node_resolve_from_the_others_with_verified_proofs(cl
     unknown = "did:ledgr:11111111111111111111"
     absent = get_json(f"{cluster.urls[1]}/v1/state/did/{unknown}?proof=true")
     assert verify_state_answer(absent, cluster.genesis.validator_set).values["head"] is None
+
+
+def test_an_idle_network_makes_only_heartbeat_blocks(cluster: Cluster) -> None:
+    """No operations → no blocks except one per heartbeat interval (2 s in this cluster)."""
+    start = cluster.height(0)
+    time.sleep(5.0)
+    end = cluster.height(0)
+    assert 1 <= end - start <= 3, (start, end)
+    blocks = [get_json(f"{cluster.urls[1]}/v1/blocks/{h}") for h in range(start, end + 1)]
+    assert all(b["operation_count"] == 0 for b in blocks[1:])
+    gaps = [b["header"]["time_ms"] - a["header"]["time_ms"] for a, b in itertools.pairwise(blocks)]
+    assert all(gap >= 1900 for gap in gaps), gaps
 
 
 async def _committed_everywhere(cluster: Cluster, result: LoadResult, nodes: list[int]) -> None:
@@ -186,6 +200,7 @@ async def test_sigkill_one_node_under_load_others_commit_and_it_catches_up(clust
     survivors = [i for i in range(3) if i != index]
     stop = asyncio.Event()
     load = asyncio.create_task(run_until(urls, cluster.genesis.chain_id, cluster.height(0), stop, LOAD_RATE))
+    restarted = False
     try:
         await asyncio.sleep(1.5)
         cluster.kill(index)
@@ -201,9 +216,12 @@ async def test_sigkill_one_node_under_load_others_commit_and_it_catches_up(clust
         after = min(cluster.height(i) for i in survivors)
         assert after > before, f"survivors stalled at {before} after killing {cluster.nodes[index].name}"
         cluster.restart(index)
+        restarted = True
     finally:
         stop.set()
         result = await load
+        if not restarted and not tn.pid_alive(cluster.nodes[index].pid):
+            cluster.restart(index)  # leave a whole cluster for the next test
     target = max(cluster.height(i) for i in survivors)
     cluster.wait(lambda: cluster.height(index) >= target and not cluster.status(index)["catching_up"], 60,
                  f"{cluster.nodes[index].name} to catch up to {target}")
@@ -211,6 +229,21 @@ async def test_sigkill_one_node_under_load_others_commit_and_it_catches_up(clust
     assert cluster.status(index)["app_root"] is not None
     assert result.committed, "the load generator saw no commits"
     await _committed_everywhere(cluster, result, [0, 1, 2])
+
+
+def test_a_killed_ledger_worker_is_replaced_and_the_node_keeps_working(cluster: Cluster) -> None:
+    parent = cluster.nodes[0].pid
+    children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+    workers = [int(pid) for pid in children
+               if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+    assert len(workers) == 2, "a node runs two ledger worker processes"
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    for _ in range(3):
+        _did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
+        receipt = post_op(cluster.urls[0], envelope)
+        answer = get_json(f"{cluster.urls[0]}/v1/operations/{receipt['hash']}?wait=20")
+        assert answer["status"] == "committed", answer
 
 
 def test_two_of_three_down_writes_stop_reads_continue_and_resume_with_one_back(cluster: Cluster) -> None:
@@ -238,16 +271,27 @@ def test_two_of_three_down_writes_stop_reads_continue_and_resume_with_one_back(c
     assert get_json(f"{cluster.urls[2]}/v1/state/did/{stuck_did}")["found"] is True
 
 
-def test_a_wiped_node_rejoins_by_catch_up_and_votes_again(cluster: Cluster) -> None:
+def test_a_wiped_node_rejoins_by_catch_up_even_when_interrupted_and_votes_again(cluster: Cluster) -> None:
     tn.stop_node(cluster.nodes[2])
     shutil.rmtree(cluster.nodes[2].data_dir)
-    cluster.restart(2)
+    cluster.restart(2, wait=False)
     target = cluster.height(0)
+    # interrupt the catch-up with SIGKILL once it has stored some blocks (if it is not done already)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = tn.status_of(cluster.nodes[2].url)
+        if status is not None and status["height"] > 0:
+            break
+        time.sleep(0.02)
+    interrupted_at = (tn.status_of(cluster.nodes[2].url) or {}).get("height", 0)
+    cluster.kill(2)
+    cluster.restart(2)
     cluster.wait(lambda: cluster.height(2) >= target and not cluster.status(2)["catching_up"], 60,
                  "the wiped node to catch up")
+    assert cluster.height(2) >= interrupted_at
     cluster.assert_same_chain([0, 1, 2])
     cluster.kill(1)
-    did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
+    _did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
     receipt = post_op(cluster.urls[0], envelope)
     answer = get_json(f"{cluster.urls[0]}/v1/operations/{receipt['hash']}?wait=30")
     assert answer["status"] == "committed", "node0 and the rejoined node2 must form a quorum"
@@ -264,7 +308,7 @@ def test_double_sign_guard_refuses_a_data_directory_older_than_the_keys_history(
     cluster.wait(lambda: not cluster.status(1)["catching_up"], 30, "node1 to rejoin consensus")
     start = cluster.height(0)
     for _ in range(3):
-        did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
+        _did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, cluster.height(0))
         receipt = post_op(cluster.urls[1], envelope)
         assert get_json(f"{cluster.urls[1]}/v1/operations/{receipt['hash']}?wait=10")["status"] == "committed"
     assert cluster.height(1) > start

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2] / "ledgr"
 
 RANK = {
     "errors": 0, "crypto": 1, "did": 2, "vc": 3, "ledger": 4, "consensus": 4,
-    "store": 5, "node": 6, "api": 7, "cli": 8,
+    "store": 5, "node": 6, "api": 7, "cli": 8, "demo": 8,
 }
 PURE = {"errors", "crypto", "did", "vc", "ledger", "consensus"}
 IMPURE_MODULES = {"aiohttp", "lmdb", "click", "asyncio", "time", "random", "socket", "threading",

@@ -8,6 +8,7 @@ from typing import Any
 
 from ledgr.crypto.keys import PrivateKey
 from ledgr.did.ledgr_method import PLACEHOLDER_DID, derive_did, substitute
+from ledgr.did.records import DidHead
 from ledgr.ledger.execute import BlockResult, build_block, execute_block
 from ledgr.ledger.formats import Block, QuorumCertificate, precommit_sign_bytes
 from ledgr.ledger.genesis import Genesis
@@ -116,3 +117,46 @@ class Chain:
         message = precommit_sign_bytes(block.header.chain_id, block.height, round_, block.hash())
         votes = {i: keys[i].sign(message) for i in signers}
         return QuorumCertificate.from_votes(block.height, round_, block.hash(), vset.size, votes)
+
+    def check(self, envelope: bytes) -> str | None:
+        """None if the operation would be accepted in the next block, else the rule it breaks."""
+        from ledgr.errors import OperationRejected
+        from ledgr.ledger.execute import check_operation
+        tip = read_tip(self.state)
+        try:
+            check_operation(self.state, envelope, height=tip.height + 1, time_ms=tip.time_ms + 1000)
+        except OperationRejected as exc:
+            return str(exc.extra["rule"])
+        return None
+
+    def accept(self, *envelopes: bytes) -> BlockResult:
+        """Commit ``envelopes`` and require every one of them to be accepted."""
+        block, result = self.commit(list(envelopes))
+        assert len(block.operations) == len(envelopes), [self.check(e) for e in envelopes]
+        return result
+
+    def head(self, did: str) -> DidHead:
+        from ledgr.ledger.records import LedgerDidReader
+        head = LedgerDidReader(self.state).did_head(did)
+        assert head is not None
+        return head
+
+    def prev(self, did: str) -> bytes:
+        return bytes.fromhex(self.head(did).version_hash)
+
+
+def status_credential(list_id: str, issuer: str, vm: str, signer: PrivateKey, *,
+                      purpose: str = "revocation", revoked: tuple[int, ...] = (), entries: int = 131_072,
+                      suite: str = "eddsa-jcs-2022", proof_purpose: str = "assertionMethod"
+                      ) -> dict[str, Any]:
+    """An issuer-signed BitstringStatusListCredential (built and signed with ledgr.vc)."""
+    from ledgr.vc.proofs import add_proof
+    from ledgr.vc.status_list import StatusList, build_status_list_credential
+    bits = StatusList(entries)
+    for index in revoked:
+        bits.set(index)
+    unsigned = build_status_list_credential(list_id=list_id, issuer=issuer, status_purpose=purpose,
+                                            status_list=bits)
+    signed: dict[str, Any] = add_proof(unsigned, private_key=signer, suite=suite, verification_method=vm,
+                                       proof_purpose=proof_purpose, created="2026-11-25T08:00:00Z")
+    return signed

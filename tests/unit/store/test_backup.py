@@ -111,3 +111,12 @@ def test_backup_of_a_live_store_is_consistent(tmp_path: Path) -> None:
     with Store.open(tmp_path / "bk") as copy:
         values = copy.record_values("tokens")
     assert len(values) % 2 == 0 and len(values) >= 40
+
+
+def test_restore_refuses_a_data_dir_held_by_a_running_node(tmp_path: Path) -> None:
+    with _new_store(tmp_path / "node") as store:
+        backup(store, tmp_path / "bk", time_ms=1)
+        with pytest.raises(StorageError, match="stop the node"):
+            restore(tmp_path / "bk", tmp_path / "node", time_ms=2, force=True)
+        assert store.get(b"k") == b"v"
+    assert not (tmp_path / "node.replaced-2").exists()

@@ -125,6 +125,23 @@ def test_map_grows_when_full(tmp_path: Path) -> None:
         assert store.get_record("keystore", b"big") == b"\x01" * (4 * MIB)
 
 
+def test_a_write_larger_than_its_size_hint_still_grows_the_map(tmp_path: Path) -> None:
+    """The fallback: LMDB reports MDB_MAP_FULL, the transaction is aborted, the map grown, retried."""
+    settings = StoreSettings(map_size_bytes=2 * MIB, max_map_size_bytes=64 * MIB)
+    with Store.open(tmp_path / "node", settings) as store:
+        keystore = store._dbs[b"keystore"]
+        calls: list[int] = []
+
+        def write(txn: object) -> None:
+            calls.append(1)
+            for i in range(4):
+                txn.put(b"=big%d" % i, b"\x01" * MIB, db=keystore)  # type: ignore[attr-defined]
+
+        store._write(write)  # no size hint: the map is full on the first attempt
+        assert len(calls) >= 2
+        assert len(store.record_values("keystore")) == 4
+
+
 def test_full_store_at_its_ceiling_gives_a_clear_error(tmp_path: Path) -> None:
     settings = StoreSettings(map_size_bytes=1 * MIB, max_map_size_bytes=2 * MIB)
     with Store.open(tmp_path / "node", settings) as store:
@@ -182,3 +199,89 @@ def test_closed_store_refuses_use(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(StorageError, match="closed"):
         store.tip()
+
+
+def test_a_map_grown_by_another_process_is_adopted(tmp_path: Path) -> None:
+    """The node (a writer process) grows the map while e.g. `ledgr ledger verify` has it open read-only."""
+    import subprocess
+    import sys
+
+    settings = StoreSettings(map_size_bytes=1 * MIB, max_map_size_bytes=256 * MIB)
+    with Store.open(tmp_path / "node", settings) as store:
+        _genesis(store)
+    with Store.open(tmp_path / "node", settings, readonly=True) as reader:
+        before = reader.map_size_bytes
+        assert before < 8 * MIB
+        code = (
+            "from pathlib import Path; from ledgr.store import Store, StoreSettings\n"
+            f"s = Store.open(Path({str(tmp_path / 'node')!r}), StoreSettings(map_size_bytes={MIB}, "
+            f"max_map_size_bytes={256 * MIB}))\n"
+            "s.put_record('keystore', b'big', b'\\x02' * (8 << 20)); s.close()\n"
+        )
+        subprocess.run([sys.executable, "-c", code], check=True)
+        assert reader.get_record("keystore", b"big") == b"\x02" * (8 * MIB)  # adopted the new size
+        assert reader.map_size_bytes >= 8 * MIB > before
+
+
+def test_only_one_writable_store_per_data_directory(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def other_process(readonly: bool) -> subprocess.CompletedProcess[str]:
+        code = ("from ledgr.store import Store\n"
+                f"s = Store.open({str(tmp_path / 'node')!r}, readonly={readonly}); print(s.tip().height)")
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+    with Store.open(tmp_path / "node") as store:
+        _genesis(store)
+        with pytest.raises(StorageError, match="in use by another ledgr process"):
+            Store.open(tmp_path / "node")
+        second = other_process(readonly=False)
+        assert second.returncode != 0 and "in use by another ledgr process" in second.stderr
+        reader = other_process(readonly=True)  # readers (verify, backup, info) need no lock
+        assert reader.returncode == 0 and reader.stdout.strip() == "0"
+    with Store.open(tmp_path / "node") as again:  # released on close
+        assert again.tip() is not None
+
+
+def test_map_growth_waits_for_concurrent_readers(tmp_path: Path) -> None:
+    """Readers in other threads keep reading while the writer grows the map several times."""
+    import threading
+
+    settings = StoreSettings(map_size_bytes=1 * MIB, max_map_size_bytes=256 * MIB)
+    errors: list[BaseException] = []
+    reads = [0]
+    stop = threading.Event()
+    with Store.open(tmp_path / "node", settings) as store:
+        _genesis(store)
+
+        def reader() -> None:
+            try:
+                while not stop.is_set():
+                    with store.snapshot() as view:
+                        assert view.get(b"k") == b"v"
+                    reads[0] += 1
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=reader) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        try:
+            for i in range(6):
+                store.put_record("keystore", b"r%d" % i, b"\x03" * MIB)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        assert store.map_size_bytes >= 8 * MIB  # grew at least three times
+        assert len(store.record_values("keystore")) == 6
+    assert not errors
+    assert reads[0] > 0
+
+
+def test_a_corrupt_data_file_is_a_clear_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "node").mkdir()
+    (tmp_path / "node" / "data.mdb").write_bytes(b"not an lmdb file" * 512)
+    with pytest.raises(StorageError, match="cannot open store"):
+        Store.open(tmp_path / "node")

@@ -1,0 +1,118 @@
+"""Cluster benchmark: a local three-node testnet under DID write load (issue 5 "Evidence").
+
+Measures, on this machine (nodes and load generator share it):
+
+1. committed ``did.create`` operations per second at saturation (all pre-signed operations
+   submitted as fast as the nodes accept them, round-robin over the nodes);
+2. commit latency p50/p99 at light load (``--light-rate`` ops/s);
+3. commit latency p50/p99 at 70 % of the measured saturation rate.
+
+Latency is client-observed: from the start of ``POST /v1/operations`` to the answer of
+``GET /v1/operations/{hash}?wait=`` saying ``committed`` (so it includes HTTP both ways).
+
+Run:  .venv/bin/python bench/cluster.py [--saturation-ops 6000] [--light-rate 20] [--phase-s 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ledgr.node import testnet as tn
+from ledgr.node.loadgen import LoadResult, presign, run_rate
+
+
+def free_base_port(count: int) -> int:
+    for _ in range(200):
+        base = random.randrange(20000, 60000, 20)
+        if all(tn.port_free(p) for p in range(base, base + 2 * count)):
+            return base
+    raise SystemExit("no free port range")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summarize(name: str, result: LoadResult, wall_s: float) -> dict[str, float]:
+    lat = result.latencies_ms()
+    committed = result.committed
+    first = min((r.submitted_s for r in result.records), default=0.0)
+    last = max((r.committed_s or 0.0 for r in committed), default=0.0)
+    span = max(1e-9, last - first)
+    out = {
+        "submitted": float(len(result.records)),
+        "committed": float(len(committed)),
+        "errors": float(sum(1 for r in result.records if r.error)),
+        "committed_per_s": len(committed) / span if committed else 0.0,
+        "p50_ms": percentile(lat, 0.50),
+        "p99_ms": percentile(lat, 0.99),
+        "wall_s": wall_s,
+    }
+    print(f"{name:>12}: submitted {len(result.records)}, committed {len(committed)}, "
+          f"errors {int(out['errors'])}, {out['committed_per_s']:.0f} committed ops/s, "
+          f"p50 {out['p50_ms']:.1f} ms, p99 {out['p99_ms']:.1f} ms", flush=True)
+    return out
+
+
+async def phase(urls: list[str], chain_id: str, height: int, count: int,
+                rate: float) -> tuple[LoadResult, float]:
+    envelopes = presign(count, chain_id, height)
+    start = time.monotonic()
+    result = await run_rate(urls, envelopes, rate, wait_s=30.0, max_in_flight=1500)
+    return result, time.monotonic() - start
+
+
+async def main(args: argparse.Namespace) -> dict[str, object]:
+    directory = Path(tempfile.mkdtemp(prefix="ledgr-bench-")) / "net"
+    nodes = tn.up(directory, args.nodes, free_base_port(args.nodes), timeout_s=60)
+    try:
+        urls = [n.url for n in nodes]
+        status = tn.status_of(urls[0])
+        assert status is not None
+        chain_id = status["chain_id"]
+        print(f"testnet: {args.nodes} nodes at {', '.join(urls)}", flush=True)
+        warm, _ = await phase(urls, chain_id, status["height"], 300, 100.0)
+        summarize("warm-up", warm, 0)
+        height = int(tn.status_of(urls[0])["height"])  # type: ignore[index]
+        light_count = int(args.light_rate * args.phase_s)
+        light, wall = await phase(urls, chain_id, height, light_count, args.light_rate)
+        light_s = summarize("light", light, wall)
+        height = int(tn.status_of(urls[0])["height"])  # type: ignore[index]
+        sat, wall = await phase(urls, chain_id, height, args.saturation_ops, 1e6)
+        sat_s = summarize("saturation", sat, wall)
+        rate70 = 0.7 * sat_s["committed_per_s"]
+        height = int(tn.status_of(urls[0])["height"])  # type: ignore[index]
+        at70, wall = await phase(urls, chain_id, height, max(100, int(rate70 * args.phase_s)), rate70)
+        at70_s = summarize(f"70% ({rate70:.0f}/s)", at70, wall)
+        final = [tn.status_of(u) for u in urls]
+        roots = {s["app_root"] for s in final if s}
+        heights = [s["height"] for s in final if s]
+        print(f"final heights {heights}, distinct app_roots at tip: {len(roots)}", flush=True)
+        return {"light": light_s, "saturation": sat_s, "at_70_percent": at70_s, "rate_70": rate70}
+    finally:
+        tn.stop_nodes(nodes)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument("--saturation-ops", type=int, default=6000)
+    parser.add_argument("--light-rate", type=float, default=20.0)
+    parser.add_argument("--phase-s", type=float, default=15.0)
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    arguments = parser.parse_args()
+    print("command:", shlex.join([sys.executable, *sys.argv]), flush=True)
+    figures = asyncio.run(main(arguments))
+    if arguments.json:
+        print(json.dumps(figures, indent=2))

@@ -1,0 +1,120 @@
+"""Resolving a DID through one node, optionally as a certified read (``ledgr did resolve``).
+
+The node's ``/v1/state/did/{did}`` answer holds the DID's head record and current version; they are
+fed to the W3C DID resolver (``ledgr.did.resolver``) through a small record reader, so the printed
+result is exactly what the ledger's resolver makes of those records.
+
+With ``proof``: the answer must be a certified read under the network's genesis validator set. The
+genesis document is fetched from the node on first use and pinned under ``trust_dir`` (one file per
+chain id, trust on first use, like SSH's known_hosts); later runs refuse a node whose genesis differs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from ledgr.did.records import DidHead, DidResource, DidVersion
+from ledgr.did.resolver import resolve
+from ledgr.errors import ConfigError, InvalidInput, LedgrError, Unavailable, VerificationFailed
+from ledgr.ledger.genesis import Genesis
+from ledgr.ledger.records import head_from_json, version_from_json
+from ledgr.node.certified import verify_state_answer
+
+MAX_BYTES = 8 << 20
+
+
+def default_trust_dir() -> Path:
+    return Path.home() / ".config" / "ledgr" / "trust"
+
+
+def fetch_json(base: str, path: str, timeout_s: float = 15.0) -> tuple[int, Any]:
+    if not base.startswith(("http://", "https://")):
+        raise InvalidInput(f"node URL must start with http:// or https:// (got {base!r})")
+    try:
+        with urllib.request.urlopen(base.rstrip("/") + path, timeout=timeout_s) as response:
+            return response.status, json.loads(response.read(MAX_BYTES))
+    except urllib.error.HTTPError as exc:
+        try:
+            return exc.code, json.loads(exc.read(MAX_BYTES))
+        except ValueError:
+            return exc.code, {}
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise Unavailable(f"cannot reach node at {base}: {getattr(exc, 'reason', exc)}") from exc
+
+
+class AnswerRecords:
+    """A ``DidRecordReader`` over the head and current version one node returned."""
+
+    def __init__(self, did: str, head: dict[str, Any] | None, version: dict[str, Any] | None) -> None:
+        self._did = did
+        self._head = head_from_json(did, head) if head is not None else None
+        self._version = version_from_json(version) if version is not None else None
+
+    def did_head(self, did: str) -> DidHead | None:
+        return self._head if did == self._did else None
+
+    def did_version(self, did: str, seq: int) -> DidVersion | None:
+        if did == self._did and self._version is not None and self._version.seq == seq:
+            return self._version
+        return None
+
+    def did_resource(self, did: str, resource_id: str) -> DidResource | None:
+        return None
+
+
+def pinned_genesis(base: str, trust_dir: Path) -> Genesis:
+    """The pinned genesis of the node's chain; fetched and pinned the first time."""
+    status, body = fetch_json(base, "/v1/genesis")
+    if status != 200:
+        raise Unavailable(f"{base} does not serve its genesis document (HTTP {status})")
+    try:
+        offered = Genesis.from_json(body["genesis"])
+    except (KeyError, TypeError, LedgrError) as exc:
+        raise VerificationFailed(f"{base} served a malformed genesis document") from exc
+    path = trust_dir / f"{offered.chain_id}.genesis.json"
+    if path.exists():
+        try:
+            pinned = Genesis.from_json(json.loads(path.read_text()))
+        except (ValueError, LedgrError) as exc:
+            raise ConfigError(f"pinned genesis {path} is unreadable; remove it to re-pin") from exc
+        if pinned.hash() != offered.hash():
+            raise VerificationFailed(f"{base} serves a genesis for chain {offered.chain_id} that differs "
+                                     f"from the one pinned in {path}; refusing to trust it")
+        return pinned
+    trust_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(offered.to_json(), indent=2))
+    return offered
+
+
+def resolve_from_node(base: str, did: str, proof: bool, trust_dir: Path | None = None,
+                      max_age_ms: int | None = None) -> dict[str, Any]:
+    """The DID Resolution result for ``did`` as node ``base`` answers it (checked if ``proof``)."""
+    quoted = urllib.parse.quote(did, safe=":")
+    status, answer = fetch_json(base, f"/v1/state/did/{quoted}" + ("?proof=true" if proof else ""))
+    if status == 404 and not proof:
+        return resolve(did, AnswerRecords(did, None, None)).to_json()
+    if status >= 400:
+        detail = answer.get("detail") if isinstance(answer, dict) else None
+        if status == 400:
+            return resolve(did).to_json()
+        raise Unavailable(f"{base}: {detail or f'HTTP {status}'}")
+    entries = answer.get("entries", {})
+    head = (entries.get("head") or {}).get("value")
+    version = (entries.get("version") or {}).get("value")
+    result = resolve(did, AnswerRecords(did, head, version)).to_json()
+    if proof:
+        genesis = pinned_genesis(base, trust_dir or default_trust_dir())
+        checked = verify_state_answer(answer, genesis.validator_set, now_ms=time.time_ns() // 1_000_000,
+                                      max_age_ms=max_age_ms)
+        result["didResolutionMetadata"]["ledgrCertifiedRead"] = {
+            "verified": True, "height": checked.height, "blockTime": answer["header"]["time"],
+            "ageMs": checked.age_ms, "appRoot": checked.app_root.hex(),
+            "validatorsHash": genesis.validator_set.hash().hex(), "chainId": genesis.chain_id,
+        }
+    return result

@@ -1,0 +1,213 @@
+"""CPU-heavy ledger work in worker processes, so the event loop (consensus timers, peers, HTTP)
+never starves behind the GIL.
+
+Building a block, re-executing a proposed one and checking incoming operations are pure Python
+(canonicalization, authorization, SMT folding) plus Ed25519; a 1,000-operation block takes hundreds
+of milliseconds. Run on threads, that work would hold the GIL in 5 ms slices and delay every timer
+and socket of the node. So it runs in processes started with ``spawn`` (never ``fork``: the parent
+has LMDB open, and a forked LMDB environment is undefined behaviour). Each worker opens the node's
+store read-only; LMDB's MVCC lets it read the last committed state while the node's writer commits.
+
+Every job reads through one store snapshot (one LMDB read transaction), so it sees one committed
+height even if the node commits meanwhile. Results come back pickled (``BlockResult`` for blocks;
+for checks, the error class name, detail and extra members, rebuilt into the same
+:mod:`ledgr.errors` exception on the node's side).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from ledgr import errors
+from ledgr.crypto import sha256
+from ledgr.errors import LedgrError
+from ledgr.ledger.execute import BlockResult, build_block, check_operation, execute_block
+from ledgr.ledger.formats import Block
+from ledgr.ledger.operations import decode_operation
+from ledgr.store.store import Store
+
+ErrorInfo = tuple[str, str, dict[str, Any]]
+SMALL_JOB_OPS = 8
+
+_store: Store | None = None
+_data_dir: str | None = None
+
+
+def _init(data_dir: str) -> None:
+    global _data_dir
+    _data_dir = data_dir
+
+
+def _open() -> Store:
+    global _store
+    if _store is None:
+        assert _data_dir is not None
+        _store = Store.open(_data_dir, readonly=True, check=False)
+    return _store
+
+
+def _with_store(fn: Any) -> Any:
+    """Run ``fn(store)``; reopen the store once if the read failed (e.g. the map grew meanwhile)."""
+    global _store
+    try:
+        return fn(_open())
+    except LedgrError:
+        raise
+    except Exception:
+        if _store is not None:
+            _store.close()
+        _store = None
+        return fn(_open())
+
+
+def _error_info(exc: LedgrError) -> ErrorInfo:
+    return type(exc).__name__, exc.detail, dict(exc.extra)
+
+
+def rebuild_error(info: ErrorInfo) -> LedgrError:
+    name, detail, extra = info
+    cls = getattr(errors, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, LedgrError)):
+        cls = LedgrError
+    return cls(detail, **extra)
+
+
+def _build_on(store: Store, chain_id: str, height: int, time_ms: int, prev_hash: bytes, proposer: bytes,
+              envelopes: list[bytes], max_ops: int | None) -> tuple[bytes, BlockResult]:
+    with store.snapshot() as view:
+        block, result = build_block(view, chain_id=chain_id, height=height, time_ms=time_ms,
+                                    prev_hash=prev_hash, proposer=proposer, operations=envelopes,
+                                    max_ops=max_ops)
+    return block.encode(), result
+
+
+def _execute_on(store: Store, block_bytes: bytes) -> BlockResult | ErrorInfo:
+    try:
+        with store.snapshot() as view:
+            return execute_block(view, Block.decode(block_bytes))
+    except LedgrError as exc:
+        return _error_info(exc)
+
+
+def _check_on(store: Store, envelopes: list[bytes], height: int, time_ms: int,
+              full: bool) -> list[ErrorInfo | None]:
+    """Per envelope: None when admissible; with ``full`` the whole state check, else decoding only.
+
+    Operations already committed are reported as ``Conflict`` (rule ``committed``)."""
+    out: list[ErrorInfo | None] = []
+    with store.snapshot() as view:
+        for envelope in envelopes:
+            try:
+                if view.op_location(sha256(envelope)) is not None:
+                    out.append(("Conflict", "operation is already committed", {"rule": "committed"}))
+                    continue
+                if full:
+                    check_operation(view, envelope, height=height, time_ms=time_ms)
+                else:
+                    decode_operation(envelope)
+                out.append(None)
+            except LedgrError as exc:
+                out.append(_error_info(exc))
+    return out
+
+
+def _build(*args: Any) -> tuple[bytes, BlockResult]:
+    result: tuple[bytes, BlockResult] = _with_store(lambda store: _build_on(store, *args))
+    return result
+
+
+def _execute(block_bytes: bytes) -> BlockResult | ErrorInfo:
+    result: BlockResult | ErrorInfo = _with_store(lambda store: _execute_on(store, block_bytes))
+    return result
+
+
+def _check(*args: Any) -> list[ErrorInfo | None]:
+    result: list[ErrorInfo | None] = _with_store(lambda store: _check_on(store, *args))
+    return result
+
+
+def _ping() -> bool:
+    return True
+
+
+class _Worker:
+    """One spawned worker process; replaced by a fresh one if it dies (e.g. killed by the OOM killer)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        self._pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init, initargs=(str(self._data_dir),))
+
+    async def run(self, fn: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, fn, *args)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new()
+            return await loop.run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class LedgerWorkers:
+    """Two spawned worker processes: one for blocks (build, execute), one for operation checks.
+
+    Jobs of at most ``SMALL_JOB_OPS`` operations run on a thread of the node instead (over the node's
+    own store): they hold the GIL for a millisecond or two, less than a round trip to a worker costs
+    on a busy machine, so light-load latency does not pay for the process hop.
+    """
+
+    def __init__(self, data_dir: Path, store: Store) -> None:
+        self._blocks = _Worker(data_dir)
+        self._checks = _Worker(data_dir)
+        self._store = store
+        self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledgr-small-jobs")
+
+    async def _local(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, fn, self._store, *args)
+
+    async def warm_up(self) -> None:
+        await asyncio.gather(self._blocks.run(_ping), self._checks.run(_ping))
+
+    async def build(self, chain_id: str, height: int, time_ms: int, prev_hash: bytes, proposer: bytes,
+                    envelopes: list[bytes], max_ops: int | None) -> tuple[Block, BlockResult]:
+        args = (chain_id, height, time_ms, prev_hash, proposer, envelopes, max_ops)
+        if len(envelopes) <= SMALL_JOB_OPS:
+            block_bytes, result = await self._local(_build_on, *args)
+        else:
+            block_bytes, result = await self._blocks.run(_build, *args)
+        return Block.decode(block_bytes), result
+
+    async def execute(self, block_bytes: bytes, op_count: int) -> BlockResult:
+        if op_count <= SMALL_JOB_OPS:
+            outcome = await self._local(_execute_on, block_bytes)
+        else:
+            outcome = await self._blocks.run(_execute, block_bytes)
+        if isinstance(outcome, tuple):
+            raise rebuild_error(outcome)
+        result: BlockResult = outcome
+        return result
+
+    async def check(self, envelopes: list[bytes], height: int, time_ms: int,
+                    full: bool) -> list[LedgrError | None]:
+        if len(envelopes) <= SMALL_JOB_OPS // 2 or (not full and len(envelopes) <= SMALL_JOB_OPS * 4):
+            infos = await self._local(_check_on, envelopes, height, time_ms, full)
+        else:
+            infos = await self._checks.run(_check, envelopes, height, time_ms, full)
+        return [None if info is None else rebuild_error(info) for info in infos]
+
+    def close(self) -> None:
+        """Stop both workers (a running job finishes first; queued ones are cancelled)."""
+        self._blocks.close()
+        self._checks.close()
+        self._threads.shutdown(wait=True, cancel_futures=True)
