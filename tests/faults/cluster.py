@@ -221,6 +221,37 @@ class FaultCluster:
         raise AssertionError(f"a write through {self.names[i]} did not commit in {wait_s:.0f} s; "
                              f"cluster: {self.describe()}")
 
+    def add_clone(self, of: int) -> int:
+        """A second process holding validator ``of``'s key (the Jepsen "two nodes, one key" fault, or
+        a validator restored from a backup and run next to the original), with an empty data dir.
+
+        It gets its own name (``node0b``), ports and proxies to the other validators; it is not started.
+        To let a validator that dials ``of`` reach the clone instead, use ``faults.retarget``.
+        """
+        assert self.genesis is not None
+        source = self.directory / self.names[of]
+        name = f"{self.names[of]}b"
+        node_dir = self.directory / name
+        node_dir.mkdir()
+        shutil.copy2(source / "validator.key", node_dir / "validator.key")
+        (node_dir / "genesis.json").write_text((source / "genesis.json").read_text())
+        api_port, p2p_port = free_ports(2)
+        keys = {v.name: v.node_key.multikey for v in self.genesis.validator_set.validators}
+        peers = []
+        for j, other in enumerate(self.names):
+            if j != of:
+                port = self.faults.add_link(name, other, self.nodes[j].p2p_port)
+                peers.append(PeerConfig(url=f"ws://{HOST}:{port}/p2p", public_key=keys[other]))
+        (node_dir / "node.toml").write_text(render_node_toml(
+            name=name, api_host=HOST, api_port=api_port, p2p_host=HOST, p2p_port=p2p_port, peers=peers,
+            extra_consensus=self.consensus))
+        self.nodes.append(tn.TestnetNode(
+            name=name, url=f"http://{HOST}:{api_port}", config=str(node_dir / "node.toml"),
+            data_dir=str(node_dir / "data"), log=str(node_dir / "node.log"), api_port=api_port,
+            p2p_port=p2p_port))
+        self.names.append(name)
+        return len(self.nodes) - 1
+
     # ---- process faults --------------------------------------------------------------------
 
     def kill(self, i: int) -> None:

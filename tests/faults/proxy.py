@@ -160,6 +160,17 @@ class FaultNetwork:
         self._proxies.append(proxy)
         return proxy
 
+    def retarget(self, client: str, server: str, upstream_port: int, as_name: str | None = None) -> None:
+        """New connections from ``client`` to ``server`` now reach ``upstream_port`` (as if ``server``'s
+        address now led to another machine, named ``as_name`` for the rules); open ones are reset."""
+        for proxy in self._proxies:
+            if (proxy.client, proxy.server) == (client, server):
+                proxy.upstream_port = upstream_port
+                proxy.server = as_name or server
+                proxy.reset_all()
+                return
+        raise KeyError(f"no link {client} -> {server}")
+
     def reset_connections(self, a: str | None = None, b: str | None = None) -> int:
         """Abort (RST) open connections between ``a`` and ``b`` (None = any); returns how many."""
         count = 0

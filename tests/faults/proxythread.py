@@ -99,6 +99,9 @@ class ProxyThread:
     def clear(self) -> None:
         self.call(lambda n: n.clear())
 
+    def retarget(self, client: str, server: str, upstream_port: int, as_name: str | None = None) -> None:
+        self.call(lambda n: n.retarget(client, server, upstream_port, as_name))
+
     def reset_connections(self, a: str | None = None, b: str | None = None) -> int:
         return self.call(lambda n: n.reset_connections(a, b))
 

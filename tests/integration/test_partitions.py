@@ -13,13 +13,19 @@ One cluster for the module; scenarios run in file order and leave it healed.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from ledgr.crypto import PrivateKey, sha256
+from ledgr.ledger.formats import Header, QuorumCertificate, verify_qc
+from ledgr.node import testnet as tn
+from ledgr.node.authoring import create_did, did_template, document_for, update_did
 from tests.faults.cluster import FaultCluster
 from tests.faults.history import OK, WRITE, History
 from tests.faults.linearizability import check
@@ -216,3 +222,71 @@ def test_peers_over_tls_through_terminating_proxies(tmp_path: Path) -> None:
         assert sum(v for k, v in stats.items() if k.endswith(":data")) > 0  # frames seen inside TLS
     finally:
         net.stop()
+
+
+def test_cloned_validator_forks_n3_and_the_fork_names_only_it(tmp_path: Path) -> None:
+    """Over the threshold on purpose (docs/trust.md §4; consensus.md §4.3 "two nodes sharing one key"):
+    with n=3, q=2, a second process holding node0's key, split {node0, node1} | {node0b, node2}, lets
+    both sides commit. Accountability must hold: the two QCs at the fork height overlap in exactly
+    2q−n = 1 signer — node0's key — and never in an honest validator; the checker reports the fork."""
+    net = FaultCluster(tmp_path / "clone-net", count=3, seed=SEED + 80)
+    try:
+        net.start()
+        assert net.genesis is not None
+        vset = net.genesis.validator_set
+        key = PrivateKey.generate()
+        template = did_template(key)
+        did, create = create_did(key, net.genesis.chain_id, net.height(0), template)
+        history = History()
+        created = history.invoke("c", WRITE, did, version=sha256(create).hex())
+        post_and_wait(net.urls[0], create)
+        history.ok(created)
+        net.wait(lambda: min(heights(net, ALL)) >= net.height(0), 10, "replication")
+        split_height = max(heights(net, ALL))
+
+        clone = net.add_clone(0)
+        net.faults.partition({"node0", "node1"}, {"node2", "node0b"}, mode="reject")
+        net.faults.retarget("node2", "node0", net.nodes[clone].p2p_port, as_name="node0b")
+        tn.start_node(net.nodes[clone])
+        net.wait(lambda: net.status(clone) is not None, 30, "the clone to answer")
+
+        for side in (1, 2):
+            doc = {**document_for(did, template), "service": [
+                {"id": f"{did}#s", "type": "LinkedDomains", "serviceEndpoint": f"https://side{side}.example"}]}
+            envelope = update_did(key, did, doc, bytes.fromhex(created.version or ""), net.genesis.chain_id,
+                                  net.height(side))
+            op = history.invoke(f"side{side}", WRITE, did, version=sha256(envelope).hex(),
+                                prev=created.version)
+            post_and_wait(net.urls[side], envelope, wait_s=45)
+            history.ok(op)
+
+        fork_height = next(h for h in range(split_height, min(heights(net, [1, 2])) + 1)
+                           if net.block(1, h)["hash"] != net.block(2, h)["hash"])
+        signers = []
+        for side in (1, 2):
+            block = net.block(side, fork_height)
+            header = Header.decode(bytes.fromhex(block["header"]["encoded"]))
+            qc = QuorumCertificate.decode(bytes.fromhex(block["qc"]["encoded"]))
+            verify_qc(qc, header, vset)  # both sides hold a valid QC: a real fork
+            signers.append(set(qc.signer_indexes()))
+        culprits = signers[0] & signers[1]
+        assert culprits == {0}, f"QC signers {signers}: the overlap must be exactly node0's key"
+        assert len(culprits) >= 2 * vset.quorum - vset.size
+        assert [v.kind for v in check(history)] == ["fork"]
+    finally:
+        net.stop()
+
+
+def post_and_wait(url: str, envelope: bytes, wait_s: float = 20) -> int:
+    request = urllib.request.Request(f"{url}/v1/operations", data=envelope, method="POST",
+                                     headers={"Content-Type": "application/octet-stream"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        op_hash = json.loads(response.read())["hash"]
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{url}/v1/operations/{op_hash}?wait=2", timeout=10) as response:
+            body = json.loads(response.read())
+        if body.get("status") == "committed":
+            return int(body["height"])
+        assert body.get("status") != "rejected", body
+    raise AssertionError(f"{op_hash} not committed through {url} in {wait_s} s")
