@@ -10,8 +10,8 @@ only through ``SSL_CERT_FILE`` (docs/deployment.md §4). Nodes run as ``ledgr no
 (:mod:`ledgr.node.testnet` starts and stops them), so they can be killed, paused and restarted.
 
 Process faults besides the network: SIGKILL + restart with the data kept, wipe + restart, and
-SIGSTOP/SIGCONT pauses (a GC-like stall; the closest real stand-in for a stalled disk this machine
-offers — see docs/benchmarks.md "Faults").
+SIGSTOP/SIGCONT pauses (a GC-like stall), and a slow disk for one node (every durable write delayed,
+injected by ``tests/faults/inject/sitecustomize.py``).
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ class FaultCluster:
         self.paused: set[int] = set()
         self.tls = tls
         self.env: dict[str, str] = {}
+        self.node_env: dict[int, dict[str, str]] = {}
 
     # ---- set-up ----------------------------------------------------------------------------
 
@@ -115,8 +116,8 @@ class FaultCluster:
     def start(self, timeout_s: float = 60.0) -> None:
         if not self.nodes:
             self.create()
-        for node in self.nodes:
-            tn.start_node(node, env=self.env)
+        for i, node in enumerate(self.nodes):
+            tn.start_node(node, env={**self.env, **self.node_env.get(i, {})})
         tn.wait_committed(self.nodes, 1, timeout_s)
 
     def stop(self) -> None:
@@ -263,8 +264,23 @@ class FaultCluster:
     def restart(self, i: int, wipe: bool = False) -> None:
         if wipe:
             shutil.rmtree(self.nodes[i].data_dir, ignore_errors=True)
-        tn.start_node(self.nodes[i], env=self.env)
+        tn.start_node(self.nodes[i], env={**self.env, **self.node_env.get(i, {})})
         self.wait(lambda: self.status(i) is not None, 30, f"{self.names[i]} to answer")
+
+    def set_slow_disk(self, i: int, delay_ms: int | None) -> Path:
+        """From node ``i``'s next (re)start, every durable write waits ``delay_ms`` (None: normal disk).
+
+        Injected by ``tests/faults/inject/sitecustomize.py``; returns the file that grows by one byte
+        per delayed write."""
+        log = Path(self.nodes[i].data_dir).parent / "slow-disk.log"
+        if delay_ms is None:
+            self.node_env.pop(i, None)
+            return log
+        inject = str(Path(__file__).resolve().parent / "inject")
+        path = os.pathsep.join(p for p in (inject, os.environ.get("PYTHONPATH", "")) if p)
+        self.node_env[i] = {"PYTHONPATH": path, "LEDGR_FAULT_DISK_DELAY_MS": str(delay_ms),
+                            "LEDGR_FAULT_DISK_LOG": str(log)}
+        return log
 
     def pause(self, i: int) -> None:
         pid = self.nodes[i].pid

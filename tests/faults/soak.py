@@ -1,12 +1,13 @@
 """Fault soak: ``python -m tests.faults.soak --minutes N --seed S [--dir DIR]``.
 
 Starts three real nodes behind fault proxies, runs the recorded workload for N minutes and, in a
-seeded random schedule, applies one fault at a time — isolating a node (blackhole or reject), a one-way
-cut, no-quorum partitions, noisy links (delay, drop, duplicate, reorder, resets), SIGKILL + restart,
-a wipe + restart, a SIGSTOP pause — holds it, heals, and checks that the nodes converge. At the end it
-settles unknown writes, reads the final state from every node and checks the whole history
-(linearizability per DID, certified-read monotonicity). Prints a summary (and writes it with the
-history to DIR); exits 1 on any violation or convergence failure.
+seeded random schedule, applies one fault at a time — isolating a node (blackhole or reject), a
+one-way cut, no-quorum partitions, noisy links (delay, drop, duplicate, reorder, resets), SIGKILL +
+restart, a wipe + restart, a SIGSTOP pause, a slow disk (every durable write delayed) — holds it,
+heals, and checks that the nodes converge. At the end it settles unknown writes, reads the final
+state from every node and checks the whole history (linearizability per DID, certified-read
+monotonicity). Prints a summary (and writes it with the history to DIR); exits 1 on any violation
+or convergence failure.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tests.faults.proxy import Faults
 from tests.faults.workload import Workload, WorkloadThread
 
 SCENARIOS = ("isolate-stall", "isolate-reject", "one-way-cut", "no-quorum", "noise", "kill-restart",
-             "wipe-restart", "pause")
+             "wipe-restart", "pause", "slow-disk")
 
 
 def apply(cluster: FaultCluster, scenario: str, victim: int, rng: random.Random) -> None:
@@ -52,6 +53,10 @@ def apply(cluster: FaultCluster, scenario: str, victim: int, rng: random.Random)
         cluster.kill(victim)
     elif scenario == "pause":
         cluster.pause(victim)
+    elif scenario == "slow-disk":
+        cluster.set_slow_disk(victim, rng.randrange(20, 100))
+        cluster.kill(victim)
+        cluster.restart(victim)
 
 
 def heal(cluster: FaultCluster, scenario: str, victim: int) -> None:
@@ -60,6 +65,10 @@ def heal(cluster: FaultCluster, scenario: str, victim: int) -> None:
         cluster.resume(victim)
     elif scenario in ("kill-restart", "wipe-restart"):
         cluster.restart(victim, wipe=scenario == "wipe-restart")
+    elif scenario == "slow-disk":
+        cluster.set_slow_disk(victim, None)
+        cluster.kill(victim)
+        cluster.restart(victim)
 
 
 def soak(minutes: float, seed: int, directory: Path) -> dict[str, Any]:

@@ -207,6 +207,33 @@ def test_paused_node_stalls_and_resumes(cluster: FaultCluster, tmp_path: Path) -
     run_scenario(cluster, SEED + 60, body, tmp_path)
 
 
+def test_slow_disk_node_lags_but_the_network_commits_and_converges(cluster: FaultCluster,
+                                                                  tmp_path: Path) -> None:
+    """node2's every durable write (consensus persists, block commits) waits 40 ms."""
+    slow = 2
+    log = cluster.set_slow_disk(slow, 40)
+    cluster.kill(slow)
+    cluster.restart(slow)
+
+    def body() -> None:
+        start = heights(cluster, ALL)
+        time.sleep(6)
+        for i in ALL:
+            cluster.write_through(i)
+        cluster.wait(lambda: min(h - s for h, s in zip(heights(cluster, ALL), start, strict=True)) >= 3,
+                     45, "3 blocks on every node with node2's disk slow")
+
+    try:
+        run_scenario(cluster, SEED + 90, body, tmp_path)
+        assert "every durable write waits 40 ms" in Path(cluster.nodes[slow].log).read_text()
+        assert log.stat().st_size > 20, "the slow-disk fault was not active"
+    finally:
+        cluster.set_slow_disk(slow, None)
+        cluster.kill(slow)
+        cluster.restart(slow)
+        cluster.wait_converged(60)
+
+
 def test_peers_over_tls_through_terminating_proxies(tmp_path: Path) -> None:
     """wss:// peer links through TLS-terminating proxies with a private CA (docs/deployment.md §4)."""
     net = FaultCluster(tmp_path / "tls-net", count=3, seed=SEED + 70, tls=True)
