@@ -47,14 +47,26 @@ FAST_CONSENSUS = {"heartbeat_ms": 2000, "timeout_propose_ms": 500, "timeout_prev
 
 
 def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports that are free right now (random, so parallel runs rarely collide)."""
+    """``count`` distinct ports that are free right now (random, so parallel runs rarely collide).
+
+    They lie below the kernel's ephemeral range, so an outgoing connection can never take a killed
+    node's port before the node restarts on it."""
+    low, _high = _ephemeral_range()
     rng = random.Random()
     ports: list[int] = []
     while len(ports) < count:
-        port = rng.randrange(20000, 60000)
+        port = rng.randrange(10000, max(low, 10001))
         if port not in ports and tn.port_free(port):
             ports.append(port)
     return ports
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 class FaultCluster:
