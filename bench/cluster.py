@@ -7,8 +7,9 @@ Measures, on this machine (nodes and load generator share it):
 2. commit latency p50/p99 at light load (``--light-rate`` ops/s);
 3. commit latency p50/p99 at 70 % of the measured saturation rate.
 
-Latency is client-observed: from the start of ``POST /v1/operations`` to the answer of
-``GET /v1/operations/{hash}?wait=`` saying ``committed`` (so it includes HTTP both ways).
+Latency is client-observed: from the start of ``POST /v1/operations?wait=30`` to its answer saying
+``committed`` (one HTTP request per operation; a still-pending answer is followed by
+``GET /v1/operations/{hash}?wait=``).
 
 Run:  .venv/bin/python bench/cluster.py [--saturation-ops 6000] [--light-rate 20] [--phase-s 15]
 """

@@ -2,7 +2,10 @@
 
 - ``POST /v1/operations``: a signed operation envelope, either raw (``application/octet-stream``) or
   as JSON ``{"envelope": "<base64url>"}`` → 202 with its hash; 400/409/413/422/429 problem+json
-  naming the rule. Forwarding to the other validators is automatic.
+  naming the rule. Forwarding to the other validators is automatic. With ``?wait=SECONDS`` the
+  answer waits for the outcome: 200 with the same body as ``GET /v1/operations/{hash}`` once it is
+  committed or rejected, else still 202 (CometBFT's ``broadcast_tx_commit``; one request instead of
+  two for clients that want to wait anyway).
 - ``GET /v1/operations/{hash}?wait=SECONDS``: pending / committed (height, index, header, QC,
   inclusion proof) / rejected (reason).
 - ``GET /v1/blocks/latest``, ``GET /v1/blocks/{height}``: header, operations, QC.
@@ -46,8 +49,14 @@ async def submit_operation(request: web.Request) -> web.Response:
         if not isinstance(body, dict) or not isinstance(body.get("envelope"), str):
             raise InvalidInput('expected a JSON object {"envelope": "<base64url of the signed envelope>"}')
         envelope = _decode_b64(body["envelope"])
+    wait_s = query_float(request, "wait", 0.0, 0.0, node.config.api.max_wait_s)
     op_hash, new = await node.desk.submit(envelope)
     location = f"/v1/operations/{op_hash}"
+    if wait_s > 0:
+        answer = await node.desk.wait_status(bytes.fromhex(op_hash), wait_s)
+        if answer["status"] != "pending":
+            return web.json_response({**answer, "duplicate": not new, "location": location}, status=200,
+                                     headers={"Location": location})
     return web.json_response({"hash": op_hash, "status": "accepted", "duplicate": not new,
                               "location": location}, status=202, headers={"Location": location})
 

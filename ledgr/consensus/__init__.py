@@ -23,7 +23,10 @@ For every step, execute the effects **in order**:
   with that height's validator set (membership changes at H+2 are the caller's business).
 - :class:`ReportEvidence`: keep the :class:`Evidence` (verifiable by anyone with :func:`verify_evidence`).
 
-Blocks learned by block sync are announced with :class:`SyncedCommit`. The core reads no clock and
+Blocks learned by block sync are announced with :class:`SyncedCommit`. After a restart, pass the last
+persisted state to :class:`Core` and ``Start`` the height after the stored chain; a validator whose
+consensus state was lost starts from :func:`wiped_state` (after syncing at least to the height it had
+reached), which keeps it from signing in the height it may already have signed in. The core reads no clock and
 draws no randomness: ``now_ms`` comes with every step. Signing is pluggable (:class:`Signer`,
 :class:`Verifier`); :class:`Ed25519Signer`/:class:`Ed25519Verifier` sign the version-1 sign-bytes of
 :mod:`ledgr.consensus.signbytes` (:func:`precommit_sign_bytes` is what a QC signature covers).

@@ -54,6 +54,7 @@ class Core(RoundMachine):
             self._watermark = self._restored.watermark
             self._height = self._restored.height
         self._started = False
+        self._failed = False
         self._next_vs: ValidatorSet | None = None
         self._future: dict[bytes, Input] = {}
         self._reported: set[bytes] = set()
@@ -102,10 +103,15 @@ class Core(RoundMachine):
     # ---- the one entry point -----------------------------------------------------------------
 
     def step(self, inp: Input, now_ms: int) -> list[Effect]:
-        """Apply one input; returns the effects to execute in order (a ``Persist`` always first)."""
+        """Apply one input; returns the effects to execute in order (a ``Persist`` always first).
+
+        If the step raises (a failing signer, a malformed ``ValueReady``), its effects are dropped and
+        the next step persists whatever state this one had already changed.
+        """
         self._now = now_ms
         self._out = []
-        self._dirty = False
+        self._dirty = self._failed
+        self._failed = True
         if isinstance(inp, Start):
             self._on_start(inp)
         elif isinstance(inp, SyncedCommit):
@@ -128,6 +134,7 @@ class Core(RoundMachine):
             self._run_rules()
         effects = self._out
         self._out = []
+        self._failed = False
         if self._dirty:
             effects.insert(0, Persist(encode_state(self.durable_state())))
         return effects

@@ -298,4 +298,6 @@ class ConsensusDriver:
             await self._wake.wait()
 
     def _peer_ahead(self) -> bool:
-        return self.peer_activity_height >= self.chain.height + 1
+        """A peer sent a consensus message for exactly the next height (only that height counts, so a
+        message with a far-future height cannot keep an idle network making empty blocks)."""
+        return self.peer_activity_height == self.chain.height + 1

@@ -1,11 +1,12 @@
 """A DID write-load generator against running nodes (aiohttp client).
 
-Used by the cluster benchmark, the kill tests and the demo. Each operation is a fresh ``did.create``
-(signed ahead of time so the generator's own CPU use stays out of the measured window), submitted
-to one node (round-robin over ``urls``) and then followed with ``GET /v1/operations/{hash}?wait=``
-until it is committed. Every outcome is recorded — accepted, committed (with height and the latency
-from submit to the commit answer), rejected, or failed (node unreachable) — so a test can check
-that no committed operation is ever lost.
+Used by the cluster benchmark and the kill tests. Each operation is a fresh ``did.create`` (signed
+ahead of time in the benchmark, so the generator's own CPU use stays out of the measured window),
+submitted to one node (round-robin over ``urls``) with ``POST /v1/operations?wait=`` and, if still
+pending when that returns, followed with ``GET /v1/operations/{hash}?wait=`` until it is committed.
+Every outcome is recorded — accepted, committed (with height and the latency from submit to the
+commit answer), rejected, or failed (node unreachable) — so a test can check that no committed
+operation is ever lost.
 """
 
 from __future__ import annotations
@@ -59,11 +60,20 @@ async def submit_and_wait(session: aiohttp.ClientSession, url: str, did: str, en
                           wait_s: float = 10.0, record: OpRecord | None = None) -> OpRecord:
     rec = record or OpRecord(did, sha256(envelope).hex(), url, time.monotonic())
     try:
-        async with session.post(f"{url}/v1/operations", data=envelope, headers=OCTET) as response:
-            if response.status != 202:
+        async with session.post(f"{url}/v1/operations", data=envelope, headers=OCTET,
+                                params={"wait": f"{min(wait_s, 30.0):.2f}"}) as response:
+            if response.status not in (200, 202):
                 rec.error = f"HTTP {response.status}: {(await response.text())[:200]}"
                 return rec
             rec.accepted = True
+            if response.status == 200:
+                body = await response.json()
+                if body.get("status") == "committed":
+                    rec.committed_s = time.monotonic()
+                    rec.height = int(body["height"])
+                else:
+                    rec.error = f"rejected: {body.get('reason')}"
+                return rec
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             remaining = max(0.1, min(5.0, deadline - time.monotonic()))

@@ -14,7 +14,11 @@ Bounds and drop policy (a slow or dead peer can never exhaust memory):
   author's retry. Frames to a peer that is not connected are dropped (``not_connected``).
 - inbound: aiohttp refuses frames above ``max_message_bytes``; the handler must not block (the
   runtime puts frames on its own bounded queue and drops on overflow).
+- no permessage-deflate (disabled explicitly on both sides): signatures and hashes barely compress,
+  and deflating every proposal on the event loop would cost CPU for little gain.
 - frames from a key that left the validator set are dropped (``not_validator``).
+- at most ``MAX_PENDING_HANDSHAKES`` unauthenticated connections at a time (each has
+  ``handshake_timeout_ms`` to authenticate); more are answered 503 (``handshake_limit``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from ledgr.node.metrics import NodeMetrics
 
 PATH = "/p2p"
 MAX_QUEUED_BYTES = 64 << 20
+MAX_PENDING_HANDSHAKES = 32
 
 KIND_CONSENSUS = 1
 KIND_OPERATION = 2
@@ -81,6 +86,7 @@ class PeerNetwork:
         self._session: aiohttp.ClientSession | None = None
         self._closing = False
         self.on_connect: Callable[[str], None] | None = None
+        self._handshaking = 0
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -159,7 +165,7 @@ class PeerNetwork:
         assert self._session is not None
         timeout_s = self.config.handshake_timeout_ms / 1000
         async with self._session.ws_connect(peer.url, max_msg_size=self.config.max_message_bytes,
-                                            heartbeat=5.0, autoping=True) as ws:
+                                            heartbeat=5.0, autoping=True, compress=0) as ws:
             my_nonce = handshake.fresh_nonce()
             await ws.send_str(handshake.Hello(self.chain_id, self.me, my_nonce).to_frame())
             reply = handshake.parse_hello(await ws.receive_str(timeout=timeout_s), want_sig=True)
@@ -177,7 +183,17 @@ class PeerNetwork:
             await self._serve_link(reply.key, ws)
 
     async def _accept(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(max_msg_size=self.config.max_message_bytes, heartbeat=5.0)
+        if self._handshaking >= MAX_PENDING_HANDSHAKES:
+            self.metrics.peer_dropped.labels("handshake_limit").inc()
+            raise web.HTTPServiceUnavailable(text="too many pending peer handshakes")
+        self._handshaking += 1
+        try:
+            return await self._accept_counted(request)
+        finally:
+            self._handshaking -= 1
+
+    async def _accept_counted(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(max_msg_size=self.config.max_message_bytes, heartbeat=5.0, compress=False)
         await ws.prepare(request)
         timeout_s = self.config.handshake_timeout_ms / 1000
         try:
@@ -198,7 +214,11 @@ class PeerNetwork:
             log.warning("peer_refused", remote=request.remote, reason=str(exc) or type(exc).__name__)
             await ws.close(code=aiohttp.WSCloseCode.POLICY_VIOLATION, message=b"handshake refused")
             return ws
-        await self._serve_link(hello.key, ws)
+        self._handshaking -= 1  # authenticated: no longer counts against the pre-auth limit
+        try:
+            await self._serve_link(hello.key, ws)
+        finally:
+            self._handshaking += 1
         return ws
 
     async def _serve_link(self, key: str,

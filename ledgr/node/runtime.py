@@ -119,15 +119,17 @@ class Node:
             log.info("consensus_started", height=self.chain.height + 1)
             watcher = asyncio.create_task(self._sync_watch())
             self._tasks.append(watcher)
-            await asyncio.wait([driver_task, watcher], return_when=asyncio.FIRST_COMPLETED)
-            if driver_task.done() and not driver_task.cancelled() and driver_task.exception() is not None:
-                error = driver_task.exception()
-                if isinstance(error, LedgrError):
+            done, _pending = await asyncio.wait([driver_task, watcher], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
                     raise error
-                raise StorageError(f"consensus stopped: {error!r}")
         except LedgrError as exc:
             log.error("node_stopped", error=exc.detail)
             self.fatal = exc
+        except Exception as exc:  # a bug: stop with a non-zero exit instead of running half-dead
+            log.exception("node_crashed")
+            self.fatal = StorageError(f"the node stopped on an internal error: {exc!r}")
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -199,11 +201,9 @@ class Node:
             if known is None or self._latest_vote_marks.get(peer, (0, 0, 0)) < vote_watermark(message):
                 self.latest_votes[peer] = payload
                 self._latest_vote_marks[peer] = vote_watermark(message)
-        height = message.height
-        if height > self.driver.peer_activity_height:
-            self.driver.peer_activity_height = height
-            if height >= self.chain.height + 1:
-                self.driver.wake()
+        if message.height == self.chain.height + 1:
+            self.driver.peer_activity_height = message.height
+            self.driver.wake()
         if self.started:
             self.driver.offer(received(message, self.peers_raw(peer)))
 
@@ -266,11 +266,19 @@ class Node:
             "latest_block_time": tip.get("time"),
             "catching_up": (not self.started) or self.sync.catching_up,
             "sync_target_height": max(self.sync.best_height(), self.chain.height),
-            "consensus": {"height": self.driver.started_height or None, "round": self.driver.round},
+            "consensus": self._consensus_status(),
             "mempool": {"operations": len(self.mempool), "bytes": self.mempool.size_bytes},
             "validators": validators,
             "genesis_hash": self.chain.genesis_hash_hex,
         }
+
+    def _consensus_status(self) -> dict[str, Any]:
+        height = self.driver.started_height
+        if not height:
+            return {"height": None, "round": None, "proposer": None}
+        members = self.chain.validator_entries(height)
+        proposer = members[(height + self.driver.round) % len(members)]["name"]
+        return {"height": height, "round": self.driver.round, "proposer": proposer}
 
     def block(self, height: int | None) -> dict[str, Any]:
         target = self.chain.height if height is None else height

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -33,14 +36,24 @@ from ledgr.store.store import Store
 
 ErrorInfo = tuple[str, str, dict[str, Any]]
 SMALL_JOB_OPS = 8
+PARENT_POLL_S = 1.0
 
 _store: Store | None = None
 _data_dir: str | None = None
 
 
-def _init(data_dir: str) -> None:
+def _init(data_dir: str, parent_pid: int) -> None:
     global _data_dir
     _data_dir = data_dir
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """A worker outlives a SIGKILLed node otherwise (it holds its own queue's write end, so it never
+    sees EOF); poll the parent and leave as soon as it is gone."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)
 
 
 def _open() -> Store:
@@ -144,7 +157,7 @@ class _Worker:
 
     def _new(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init, initargs=(str(self._data_dir),))
+                                   initializer=_init, initargs=(str(self._data_dir), os.getpid()))
 
     async def run(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     if not sizes or any(not 1 <= s <= 64 for s in sizes) or args.seeds < 0:
         parser.error("--nodes takes sizes in 1..64 and --seeds must be ≥ 0")
     real = args.crypto == "real"
-    violations = heights = decisions = 0
+    violations = heights = decisions = points = 0
     totals: dict[str, int] = {}
     started = time.monotonic()
     for seed in range(args.seed_start, args.seed_start + args.seeds):
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.crash_points:
             bad = []
             for plan, result in crash_point_sweep(seed, n, real_crypto=real, mutant=args.mutant):
+                points += 1
                 heights += result.heights
                 decisions += result.decisions
                 if result.violations:
@@ -59,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         result = run_seed(seed, n, real_crypto=real, mutant=args.mutant, safety_ms=args.safety_ms)
         heights += result.heights
+        totals["byzantine_seeds"] = totals.get("byzantine_seeds", 0) + ("byz=none" not in result.description)
+        totals["over_threshold_seeds"] = totals.get("over_threshold_seeds", 0) + (
+            "OVER-THRESHOLD" in result.description)
+        totals["forks_with_evidence"] = totals.get("forks_with_evidence", 0) + (
+            result.forks if not result.violations else 0)
         decisions += result.decisions
         for key, value in result.faults.items():
             totals[key] = totals.get(key, 0) + value
@@ -71,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ok seed {seed} {result.description} heights={result.heights} events={result.events} "
                   f"forks={result.forks}")
     elapsed = time.monotonic() - started
+    if args.crash_points:
+        totals["crash_point_runs"] = points
     faults = " ".join(f"{k}={v}" for k, v in sorted(totals.items()))
-    print(f"# {elapsed:.1f} s, simulated heights {heights}, decisions {decisions}, faults: {faults}",
+    print(f"# {elapsed:.1f} s, simulated heights {heights}, decisions {decisions}, totals: {faults}",
           file=sys.stderr)
     print(f"seeds: {args.seeds}, violations: {violations}")
     return 0 if violations == 0 else 1

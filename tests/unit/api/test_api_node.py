@@ -187,3 +187,9 @@ async def test_a_conflicting_operation_accepted_at_entry_is_later_reported_rejec
     assert statuses == ["committed", "rejected"], outcomes
     rejected = next(o[1] for o in outcomes if o[1]["status"] == "rejected")
     assert rejected["reason"].split(":")[0] in ("prev-mismatch", "did-deactivated"), rejected
+
+
+async def test_submit_with_wait_answers_the_outcome_in_one_request(api: Api) -> None:
+    _did, envelope = create_did(PrivateKey.generate(), api.genesis.chain_id, 1)
+    status, body, _r = await api.post("/v1/operations?wait=10", envelope, "application/octet-stream")
+    assert status == 200 and body["status"] == "committed" and body["inclusion_proof"]["tree_size"] >= 1

@@ -20,6 +20,7 @@ from ledgr.consensus import (
     SyncedCommit,
     TimeoutKind,
     ValidateBlock,
+    ValueReady,
     VoteReceived,
     VoteType,
     decode_state,
@@ -268,3 +269,18 @@ def test_config_rejects_nonsense() -> None:
             assert type(exc).__name__ in {"ConfigError", "InvalidInput"}
         else:
             raise AssertionError(f"accepted {kwargs}")
+
+
+def test_a_failed_step_sends_nothing_and_the_next_step_persists() -> None:
+    h = Harness(me=1)
+    value_id, block = value("big")
+    too_big = b"x" * (CONFIG.max_block_bytes + 1)
+    try:
+        h.step(ValueReady(1, 0, value_id, too_big))
+    except Exception as exc:
+        assert type(exc).__name__ == "InvalidInput"
+    else:
+        raise AssertionError("an oversize block must be refused")
+    effects = h.step(ValueReady(1, 0, value_id, block))
+    assert isinstance(effects[0], Persist)
+    assert [e.message.value_id for e in effects if isinstance(e, Broadcast)][:1] == [value_id]

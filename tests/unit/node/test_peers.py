@@ -14,7 +14,7 @@ from ledgr.crypto import PrivateKey
 from ledgr.node import handshake
 from ledgr.node.config import P2PConfig, PeerConfig
 from ledgr.node.metrics import NodeMetrics
-from ledgr.node.peers import KIND_CONSENSUS, PATH, PeerNetwork
+from ledgr.node.peers import KIND_CONSENSUS, MAX_PENDING_HANDSHAKES, PATH, PeerNetwork
 
 CHAIN = "test-chain"
 
@@ -205,3 +205,20 @@ async def test_reconnects_after_a_peer_restarts(cluster: list[Node]) -> None:
     await b.net.start()
     await wait_for(lambda: len(b.net.connected()) == 2)  # type: ignore[union-attr]
     await wait_for(lambda: b.key.public_key.multikey in a.net.connected())  # type: ignore[union-attr]
+
+
+async def test_unauthenticated_connections_are_bounded() -> None:
+    node = make_nodes(1)[0]
+    await start([node])
+    try:
+        async with aiohttp.ClientSession() as session:
+            idle = [await session.ws_connect(node.url) for _ in range(MAX_PENDING_HANDSHAKES)]
+            with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+                await session.ws_connect(node.url)
+            assert info.value.status == 503
+            assert node.metrics.peer_dropped.labels("handshake_limit")._value.get() == 1
+            for ws in idle:
+                await ws.close()
+    finally:
+        assert node.net is not None
+        await node.net.close()
