@@ -32,6 +32,7 @@ from typing import Any
 from ledgr.cli.genesis import assemble, node_info
 from ledgr.cli.init import init_node_dir
 from ledgr.crypto import PrivateKey
+from ledgr.errors import ConfigError
 from ledgr.ledger.genesis import Genesis
 from ledgr.node import testnet as tn
 from ledgr.node.authoring import create_did
@@ -276,7 +277,15 @@ class FaultCluster:
     def restart(self, i: int, wipe: bool = False) -> None:
         if wipe:
             shutil.rmtree(self.nodes[i].data_dir, ignore_errors=True)
-        tn.start_node(self.nodes[i], env={**self.env, **self.node_env.get(i, {})})
+        deadline = time.monotonic() + 20
+        while True:  # a killed node's ports can stay bound for a moment (sockets still closing)
+            try:
+                tn.start_node(self.nodes[i], env={**self.env, **self.node_env.get(i, {})})
+                break
+            except ConfigError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
         self.wait(lambda: self.status(i) is not None, 30, f"{self.names[i]} to answer")
 
     def set_slow_disk(self, i: int, delay_ms: int | None) -> Path:
