@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ledgr.errors import LedgrError
 from tests.faults.cluster import FaultCluster
 from tests.faults.history import OK, UNKNOWN, WRITE
 from tests.faults.linearizability import check
@@ -84,14 +85,15 @@ def soak(minutes: float, seed: int, directory: Path) -> dict[str, Any]:
             scenario, victim = rng.choice(SCENARIOS), rng.randrange(cluster.count)
             hold_s = rng.uniform(3, 12)
             time.sleep(rng.uniform(1, 3))
-            apply(cluster, scenario, victim, rng)
-            time.sleep(hold_s)
-            heal(cluster, scenario, victim)
             started = time.monotonic()
             try:
+                apply(cluster, scenario, victim, rng)
+                time.sleep(hold_s)
+                heal(cluster, scenario, victim)
+                started = time.monotonic()
                 height = cluster.wait_converged(90)
-            except AssertionError as exc:
-                summary["failures"].append(f"{scenario} on node{victim}: {exc}")
+            except (AssertionError, LedgrError, OSError) as exc:
+                summary["failures"].append(f"{scenario} on node{victim}: {type(exc).__name__}: {exc}")
                 break
             summary["cycles"].append({"scenario": scenario, "victim": victim, "hold_s": round(hold_s, 1),
                                       "converge_s": round(time.monotonic() - started, 2), "height": height})
