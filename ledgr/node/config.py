@@ -86,6 +86,14 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class RoleConfig:
+    """``[node] role``: ``validator`` (votes when its key is in the height's set) or ``observer``
+    (follows the chain by block sync, serves reads and proofs, never votes or takes writes)."""
+
+    role: str = "validator"
+
+
+@dataclass(frozen=True)
 class LogConfig:
     format: str = "auto"
     level: str = "info"
@@ -105,12 +113,14 @@ class NodeConfig:
     mempool: MempoolConfig = field(default_factory=MempoolConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    node: RoleConfig = field(default_factory=RoleConfig)
     path: Path | None = None
 
 
 _LOG_FORMATS = ("auto", "json", "console")
 _ZERO_OK = frozenset({"batch_wait_ms"})
 _LOG_LEVELS = ("debug", "info", "warning", "error")
+ROLES = ("validator", "observer")
 
 
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> NodeConfig:
@@ -286,5 +296,7 @@ def _validate(config: NodeConfig) -> None:
         raise ConfigError("mempool.max_op_bytes must not exceed mempool.block_max_bytes")
     if config.log.format not in _LOG_FORMATS:
         raise ConfigError(f"log.format must be one of {', '.join(_LOG_FORMATS)} (got {config.log.format!r})")
+    if config.node.role not in ROLES:
+        raise ConfigError(f"node.role must be one of {', '.join(ROLES)} (got {config.node.role!r})")
     if config.log.level not in _LOG_LEVELS:
         raise ConfigError(f"log.level must be one of {', '.join(_LOG_LEVELS)} (got {config.log.level!r})")
