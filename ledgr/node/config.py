@@ -93,6 +93,14 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class RoleConfig:
+    """``[node] role``: ``validator`` (votes when its key is in the height's set) or ``observer``
+    (follows the chain by block sync, serves reads and proofs, never votes or takes writes)."""
+
+    role: str = "validator"
+
+
+@dataclass(frozen=True)
 class LogConfig:
     format: str = "auto"
     level: str = "info"
@@ -113,6 +121,7 @@ class NodeConfig:
     sync: SyncConfig = field(default_factory=SyncConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    node: RoleConfig = field(default_factory=RoleConfig)
     path: Path | None = None
 
 
@@ -120,6 +129,7 @@ _LOG_FORMATS = ("auto", "json", "console")
 _ZERO_OK = frozenset({"batch_wait_ms", "fault_delay_ms"})
 FAULT_DISK_DELAY_ENV = "LEDGR_FAULT_DISK_DELAY_MS"
 _LOG_LEVELS = ("debug", "info", "warning", "error")
+ROLES = ("validator", "observer")
 
 
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> NodeConfig:
@@ -297,5 +307,7 @@ def _validate(config: NodeConfig) -> None:
         raise ConfigError("mempool.max_op_bytes must not exceed mempool.block_max_bytes")
     if config.log.format not in _LOG_FORMATS:
         raise ConfigError(f"log.format must be one of {', '.join(_LOG_FORMATS)} (got {config.log.format!r})")
+    if config.node.role not in ROLES:
+        raise ConfigError(f"node.role must be one of {', '.join(ROLES)} (got {config.node.role!r})")
     if config.log.level not in _LOG_LEVELS:
         raise ConfigError(f"log.level must be one of {', '.join(_LOG_LEVELS)} (got {config.log.level!r})")

@@ -83,6 +83,8 @@ class OperationDesk:
     async def submit(self, envelope: bytes) -> tuple[str, bool]:
         """Check and accept one operation; returns its hash (hex) and whether it was new."""
         node = self.node
+        if node.observer:
+            raise Unavailable("this is an observer node (it takes no writes); submit to a validator")
         limit = node.config.mempool.max_op_bytes
         if len(envelope) > limit:
             raise TooLarge(f"operation exceeds {limit} bytes", limit=limit)

@@ -17,6 +17,13 @@ Bounds and drop policy (a slow or dead peer can never exhaust memory):
 - no permessage-deflate (disabled explicitly on both sides): signatures and hashes barely compress,
   and deflating every proposal on the event loop would cost CPU for little gain.
 - frames from a key that left the validator set are dropped (``not_validator``).
+- sync clients: an authenticated key outside the validator set (an observer node, a validator
+  that is about to join, or one that was removed) may stay connected, at most
+  ``MAX_SYNC_CLIENTS`` at a time, but only its STATUS and sync frames are taken; consensus messages
+  and forwarded operations from it are dropped (``not_validator``), and broadcasts skip it.
+- who dials: the smaller key dials; the larger key dials only when no link has existed for
+  ``FALLBACK_DIAL_S`` (a validator added later knows the others' addresses, they may not know its
+  address); a node outside the validator set dials every configured peer.
 - at most ``MAX_PENDING_HANDSHAKES`` unauthenticated connections at a time (each has
   ``handshake_timeout_ms`` to authenticate); more are answered 503 (``handshake_limit``).
 """
@@ -43,12 +50,15 @@ from ledgr.node.metrics import NodeMetrics
 PATH = "/p2p"
 MAX_QUEUED_BYTES = 64 << 20
 MAX_PENDING_HANDSHAKES = 32
+MAX_SYNC_CLIENTS = 16
+FALLBACK_DIAL_S = 3.0
 
 KIND_CONSENSUS = 1
 KIND_OPERATION = 2
 KIND_SYNC_REQUEST = 3
 KIND_SYNC_RESPONSE = 4
 KIND_STATUS = 5
+SYNC_CLIENT_KINDS = frozenset({KIND_SYNC_REQUEST, KIND_SYNC_RESPONSE, KIND_STATUS})
 
 MessageHandler = Callable[[str, int, bytes], None]
 
@@ -99,8 +109,7 @@ class PeerNetwork:
         await site.start()
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=5))
         for peer in self.peers.values():
-            if self._i_dial(peer.public_key):
-                self._tasks.append(asyncio.create_task(self._dial_forever(peer)))
+            self._tasks.append(asyncio.create_task(self._dial_forever(peer)))
 
     async def close(self) -> None:
         self._closing = True
@@ -123,6 +132,9 @@ class PeerNetwork:
     def connected(self) -> set[str]:
         return set(self.links)
 
+    def _sync_clients(self) -> int:
+        return sum(1 for key in self.links if key not in self.validators)
+
     # ---- sending ---------------------------------------------------------------------------
 
     def send(self, peer: str, kind: int, payload: bytes) -> bool:
@@ -139,17 +151,28 @@ class PeerNetwork:
         return True
 
     def broadcast(self, kind: int, payload: bytes) -> None:
+        """To every connected validator (sync clients only get what is addressed to them)."""
         for peer in list(self.links):
-            self.send(peer, kind, payload)
+            if peer in self.validators:
+                self.send(peer, kind, payload)
 
     # ---- connections -----------------------------------------------------------------------
 
     def _i_dial(self, other: str) -> bool:
-        return self.key.public_key.raw < _raw(other)
+        return self.me not in self.validators or self.key.public_key.raw < _raw(other)
 
     async def _dial_forever(self, peer: PeerConfig) -> None:
         delay_ms = self.config.reconnect_initial_ms
+        loop = asyncio.get_running_loop()
+        unlinked_since = loop.time()
         while not self._closing:
+            if peer.public_key in self.links:
+                unlinked_since = loop.time()
+                await asyncio.sleep(0.5)
+                continue
+            if not self._i_dial(peer.public_key) and loop.time() - unlinked_since < FALLBACK_DIAL_S:
+                await asyncio.sleep(0.5)
+                continue
             try:
                 await self._dial_once(peer)
                 delay_ms = self.config.reconnect_initial_ms
@@ -200,8 +223,11 @@ class PeerNetwork:
             hello = handshake.parse_hello(await ws.receive_str(timeout=timeout_s), want_sig=False)
             if hello.chain_id != self.chain_id:
                 raise PeerError(f"peer is on chain {hello.chain_id!r}")
-            if hello.key not in self.validators or hello.key == self.me:
-                raise PeerError("peer key is not a validator of this chain")
+            if hello.key == self.me:
+                raise PeerError("peer presented this node's own key")
+            if hello.key not in self.validators and self._sync_clients() >= MAX_SYNC_CLIENTS:
+                raise PeerError(f"peer key is not a validator and {MAX_SYNC_CLIENTS} sync clients are "
+                                "connected")
             my_nonce = handshake.fresh_nonce()
             sig = handshake.sign(self.key, handshake.transcript(
                 "acceptor", self.chain_id, hello.key, self.me, hello.nonce, my_nonce))
@@ -239,10 +265,10 @@ class PeerNetwork:
                     if msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
                         break
                     continue
-                if key not in self.validators:
+                data: bytes = msg.data
+                if key not in self.validators and data[0] not in SYNC_CLIENT_KINDS:
                     self.metrics.peer_dropped.labels("not_validator").inc()
                     continue
-                data: bytes = msg.data
                 self.on_message(key, data[0], data[1:])
         finally:
             if self.links.get(key) is link:

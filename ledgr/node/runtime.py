@@ -13,6 +13,13 @@ Start-up order (architecture.md §4, consensus.md §1.5):
    second copy of the key); a node without any record (new or wiped) instead stays out of consensus
    until it has synced past every height at which peers saw it vote;
 3. catch up by block sync while peers are ahead, then start consensus at the next height.
+
+Membership follows the chain (consensus.md §3): the consensus core gets each height's set from the
+validator record, the peer network adopts the set of the next height after every commit, and a node
+whose key is not (yet, or no longer) in the set runs its core as an observer of those heights — so a
+validator added by ``validators.update`` starts voting at H+2 without a restart. A node configured
+with ``[node] role = "observer"`` never runs consensus at all: it follows by block sync (see
+:mod:`ledgr.node.observer`).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from ledgr.consensus.codec import decode_message
 from ledgr.consensus.events import received
 from ledgr.consensus.messages import Commit, Vote
 from ledgr.crypto import PublicKey
-from ledgr.errors import ConfigError, InvalidInput, LedgrError, NotFound, PeerError, StorageError
+from ledgr.errors import InvalidInput, LedgrError, NotFound, PeerError, StorageError
 from ledgr.node import wire
 from ledgr.node.chain import Chain
 from ledgr.node.clock import Clock
@@ -39,6 +46,7 @@ from ledgr.node.keyfile import read_secret_key
 from ledgr.node.logs import get_logger
 from ledgr.node.mempool import Mempool
 from ledgr.node.metrics import NodeMetrics
+from ledgr.node.observer import follow_chain, observer_readiness
 from ledgr.node.operations import OperationDesk
 from ledgr.node.peers import (
     KIND_CONSENSUS,
@@ -70,9 +78,10 @@ class Node:
             log.warning("fault_injection_active", disk_delay_ms=self.writer.delay_ms)
         self.mempool = Mempool(config.mempool.max_ops, config.mempool.max_bytes)
         validators = self.chain.validator_keys(self.chain.height + 1)
-        if self.me not in validators:
-            raise ConfigError(f"the validator key in {config.validator_key_file} is not a validator "
-                              f"of chain {self.chain.chain_id}")
+        self.observer = config.node.role == "observer"
+        if self.me not in validators and not self.observer:
+            log.info("not_a_validator_yet", key=self.me[:16],
+                     note="following the chain; votes once a validators.update adds this key")
         self.peers = PeerNetwork(self.chain.chain_id, self.key, validators, config.p2p.peers, config.p2p,
                                  self._on_peer_frame, self.metrics)
         self.peers.on_connect = self._send_status
@@ -112,6 +121,9 @@ class Node:
     async def _run(self) -> None:
         try:
             await self._collect_statuses()
+            if self.observer:
+                await follow_chain(self)
+                return
             self.guard.check(self.chain.height)
             while self.chain.height < self.guard.must_sync_past or self.sync.should_sync(self._now()):
                 await self.sync.catch_up(self._apply_synced)
@@ -186,7 +198,8 @@ class Node:
                 self.desk.on_forwarded(payload)
             elif kind == KIND_STATUS:
                 status = wire.decode_status(payload)
-                self.sync.on_status(peer, status)
+                if peer in self.peers.validators:  # a sync client's claimed height must not pause us
+                    self.sync.on_status(peer, status)
                 if status.vote is not None:
                     self.guard.observe(status.vote)
             elif kind == KIND_SYNC_REQUEST:
@@ -244,6 +257,8 @@ class Node:
             return False, self.fatal.detail
         if not self.started or self.sync.catching_up:
             return False, "catching up"
+        if self.observer:
+            return observer_readiness(self)
         validators = self.chain.validator_keys(self.chain.height + 1)
         quorum = self.chain.quorum(self.chain.height + 1)
         connected = len(self.peers.connected() & validators) + 1
@@ -264,6 +279,7 @@ class Node:
         return {
             "chain_id": self.chain.chain_id,
             "node": self.config.name,
+            "role": self.config.node.role,
             "version": __version__,
             "height": self.chain.height,
             "app_root": tip.get("app_root"),

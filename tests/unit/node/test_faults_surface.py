@@ -8,8 +8,8 @@ from pathlib import Path
 
 from prometheus_client import generate_latest
 
-from ledgr.consensus.messages import VoteType
 from ledgr.consensus.evidence import make_evidence
+from ledgr.consensus.messages import VoteType
 from ledgr.node.config import load_config
 from ledgr.node.evidence_log import EvidenceLog
 from ledgr.node.metrics import NodeMetrics
