@@ -77,6 +77,8 @@ class OperationDesk:
         self._waiters: dict[bytes, set[asyncio.Future[None]]] = {}
         self._check_queue: list[tuple[bytes, asyncio.Future[LedgrError | None]]] = []
         self._check_task: asyncio.Future[None] | None = None
+        self._forwarded: list[bytes] = []
+        self._forward_task: asyncio.Future[None] | None = None
 
     # ---- entry ---------------------------------------------------------------------------------
 
@@ -133,9 +135,22 @@ class OperationDesk:
         cfg = self.node.config.mempool
         envelopes = decode_batch(payload, FORWARD_MAX_OPS, cfg.max_op_bytes)
         fresh = [e for e in envelopes if sha256(e) not in self.node.mempool]
+        room = MAX_QUEUED_CHECKS - len(self._forwarded)
+        if len(fresh) > room:
+            self.node.metrics.ops_rejected.labels("forward_queue_full").inc(len(fresh) - max(room, 0))
+            fresh = fresh[:max(room, 0)]
         if fresh:
-            task = asyncio.ensure_future(self._admit_forwarded(fresh))
-            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+            self._forwarded.extend(fresh)
+            if self._forward_task is None or self._forward_task.done():
+                self._forward_task = asyncio.ensure_future(self._drain_forwarded())
+                self._forward_task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    async def _drain_forwarded(self) -> None:
+        """One task admits forwarded operations, all that arrived meanwhile in one worker job
+        (each job costs an IPC round trip; frames of one or two operations would multiply them)."""
+        while self._forwarded:
+            batch, self._forwarded = self._forwarded[:CHECK_BATCH], self._forwarded[CHECK_BATCH:]
+            await self._admit_forwarded(batch)
 
     async def _admit_forwarded(self, envelopes: list[bytes]) -> None:
         node = self.node
