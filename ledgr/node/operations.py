@@ -30,6 +30,7 @@ from ledgr.errors import Conflict, LedgrError, NotFound, PeerError, RateLimited,
 from ledgr.node.logs import get_logger
 from ledgr.node.mempool import PendingOp
 from ledgr.node.peers import KIND_OPERATION
+from ledgr.node.workers import SMALL_JOB_OPS
 
 if TYPE_CHECKING:
     from ledgr.node.runtime import Node
@@ -122,13 +123,17 @@ class OperationDesk:
             batch, self._check_queue = self._check_queue[:CHECK_BATCH], self._check_queue[CHECK_BATCH:]
             try:
                 verdicts = await node.chain.workers.check([e for e, _ in batch], node.chain.height + 1,
-                                                          node.chain.tip_time_ms + 1, True)
+                                                          node.chain.tip_time_ms + 1, True, self._idle())
             except Exception as exc:  # a dead worker must fail the requests, not hang them
                 log.error("check_worker_failed", error=str(exc) or type(exc).__name__)
                 verdicts = [Unavailable("the operation checker is unavailable; retry")] * len(batch)
             for (_envelope, future), verdict in zip(batch, verdicts, strict=True):
                 if not future.done():
                     future.set_result(verdict)
+
+    def _idle(self) -> bool:
+        """Few operations pending: the next block is small enough for the node's own thread."""
+        return len(self.node.mempool) < SMALL_JOB_OPS
 
     def on_forwarded(self, payload: bytes) -> None:
         """A peer forwarded operations: decode them off the loop and add the well-formed ones."""
@@ -155,7 +160,8 @@ class OperationDesk:
     async def _admit_forwarded(self, envelopes: list[bytes]) -> None:
         node = self.node
         chain = node.chain
-        verdicts = await chain.workers.check(envelopes, chain.height + 1, chain.tip_time_ms + 1, False)
+        verdicts = await chain.workers.check(envelopes, chain.height + 1, chain.tip_time_ms + 1, False,
+                                             self._idle())
         now = node.clock.monotonic_s()
         added = 0
         for envelope, error in zip(envelopes, verdicts, strict=True):

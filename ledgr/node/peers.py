@@ -42,7 +42,7 @@ from aiohttp import web
 
 from ledgr.crypto import PrivateKey, PublicKey
 from ledgr.errors import PeerError
-from ledgr.node import handshake
+from ledgr.node import handshake, tls
 from ledgr.node.config import P2PConfig, PeerConfig
 from ledgr.node.logs import get_logger
 from ledgr.node.metrics import NodeMetrics
@@ -105,9 +105,13 @@ class PeerNetwork:
         app.router.add_get(PATH, self._accept)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=True)
+        site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=True,
+                           ssl_context=tls.server_context(self.config.tls_cert_file,
+                                                          self.config.tls_key_file, "p2p"))
         await site.start()
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=5))
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=5),
+                                              connector=aiohttp.TCPConnector(
+                                                  ssl=tls.client_context(self.config.tls_ca_file)))
         for peer in self.peers.values():
             self._tasks.append(asyncio.create_task(self._dial_forever(peer)))
 
