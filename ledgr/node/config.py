@@ -89,6 +89,13 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class StoreConfig:
+    """``fault_delay_ms``: fault injection only (see ``ledgr.node.writer``); 0 in production."""
+
+    fault_delay_ms: int = 0
+
+
+@dataclass(frozen=True)
 class RoleConfig:
     """``[node] role``: ``validator`` (votes when its key is in the height's set) or ``observer``
     (follows the chain by block sync, serves reads and proofs, never votes or takes writes)."""
@@ -115,13 +122,15 @@ class NodeConfig:
     consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
     mempool: MempoolConfig = field(default_factory=MempoolConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
     log: LogConfig = field(default_factory=LogConfig)
     node: RoleConfig = field(default_factory=RoleConfig)
     path: Path | None = None
 
 
 _LOG_FORMATS = ("auto", "json", "console")
-_ZERO_OK = frozenset({"batch_wait_ms"})
+_ZERO_OK = frozenset({"batch_wait_ms", "fault_delay_ms"})
+FAULT_DISK_DELAY_ENV = "LEDGR_FAULT_DISK_DELAY_MS"
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 ROLES = ("validator", "observer")
 
@@ -146,6 +155,8 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> N
 def config_from_mapping(raw: Mapping[str, Any], base_dir: Path, environ: Mapping[str, str],
                         path: Path | None = None) -> NodeConfig:
     """Build a validated :class:`NodeConfig` from parsed TOML plus environment overrides."""
+    if FAULT_DISK_DELAY_ENV in environ and "LEDGR_STORE_FAULT_DELAY_MS" not in environ:
+        environ = {**environ, "LEDGR_STORE_FAULT_DELAY_MS": environ[FAULT_DISK_DELAY_ENV]}
     merged = _apply_env(dict(raw), environ)
     built: NodeConfig = _build(NodeConfig, merged, "")
     config = dataclasses.replace(
@@ -275,7 +286,7 @@ def _positive(value: int | float, setting: str) -> None:
 
 
 def _validate(config: NodeConfig) -> None:
-    for section in (config.api, config.p2p, config.consensus, config.mempool, config.sync):
+    for section in (config.api, config.p2p, config.consensus, config.mempool, config.sync, config.store):
         name = type(section).__name__.removesuffix("Config").lower()
         for f in dataclasses.fields(section):
             value = getattr(section, f.name)

@@ -49,6 +49,7 @@ from ledgr.errors import LedgrError, StorageError
 from ledgr.node.chain import Chain
 from ledgr.node.clock import Clock
 from ledgr.node.config import NodeConfig
+from ledgr.node.evidence_log import EvidenceLog
 from ledgr.node.logs import get_logger
 from ledgr.node.mempool import Mempool
 from ledgr.node.metrics import NodeMetrics
@@ -86,6 +87,7 @@ class ConsensusDriver:
         self.last_synced: Commit | None = None
         self.on_commit: list[Callable[[int, list[bytes]], None]] = []
         self.on_reject: list[Callable[[bytes], None]] = []
+        self.evidence: EvidenceLog | None = None
 
     # ---- inputs ------------------------------------------------------------------------------
 
@@ -169,8 +171,10 @@ class ConsensusDriver:
         elif isinstance(effect, Decide):
             await self._commit(effect)
         elif isinstance(effect, ReportEvidence):
-            await self.writer.run(self.chain.record_evidence, effect.evidence)
-            log.warning("evidence", detail=repr(effect.evidence))
+            if self.evidence is not None:
+                await self.writer.run(self.evidence.record, effect.evidence)
+            else:
+                await self.writer.run(self.chain.record_evidence, effect.evidence)
 
     def _schedule(self, effect: ScheduleTimeout) -> None:
         loop = asyncio.get_running_loop()

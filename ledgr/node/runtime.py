@@ -40,6 +40,7 @@ from ledgr.node.clock import Clock
 from ledgr.node.config import NodeConfig
 from ledgr.node.consensus_setup import make_core
 from ledgr.node.driver import ConsensusDriver
+from ledgr.node.evidence_log import EvidenceLog
 from ledgr.node.guard import DoubleSignGuard, vote_watermark
 from ledgr.node.keyfile import read_secret_key
 from ledgr.node.logs import get_logger
@@ -74,7 +75,9 @@ class Node:
         self.key = read_secret_key(config.validator_key_file)
         self.me = self.key.public_key.multikey
         self.chain = Chain.open(config, self.key.public_key.raw)
-        self.writer = DurableWriter()
+        self.writer = DurableWriter(config.store.fault_delay_ms)
+        if self.writer.delay_ms:
+            log.warning("fault_injection_active", disk_delay_ms=self.writer.delay_ms)
         self.mempool = Mempool(config.mempool.max_ops, config.mempool.max_bytes)
         validators = self.chain.validator_keys(self.chain.height + 1)
         self.observer = config.node.role == "observer"
@@ -87,6 +90,8 @@ class Node:
         self.core = make_core(self.chain, self.key, config)
         self.driver = ConsensusDriver(self.core, self.chain, self.peers, self.writer, self.mempool, config,
                                       self.metrics, self.clock)
+        self.evidence = EvidenceLog(self.chain.store, self.metrics.evidence)
+        self.driver.evidence = self.evidence
         self.driver.on_commit.append(self._after_commit)
         self.driver.on_reject.append(lambda op_hash: self.desk.notify([op_hash]))
         self.sync = BlockSync(self.peers, self.metrics, config.sync.batch_blocks,
@@ -292,6 +297,8 @@ class Node:
             "mempool": {"operations": len(self.mempool), "bytes": self.mempool.size_bytes},
             "validators": validators,
             "genesis_hash": self.chain.genesis_hash_hex,
+            "evidence": self.evidence.status(),
+            **({"faults": {"disk_delay_ms": self.writer.delay_ms}} if self.writer.delay_ms else {}),
         }
 
     def _consensus_status(self) -> dict[str, Any]:
