@@ -22,7 +22,7 @@ from ledgr.node import testnet as tn
 from ledgr.node.certified import verify_state_answer
 from ledgr.node.loadgen import presign, run_rate
 from ledgr.node.testnet_join import add_node
-from tests.integration.test_node_cluster import free_base_port
+from tests.integration.growth_ports import free_base_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -86,6 +86,7 @@ def test_new_node_state_syncs_resumes_after_sigkill_and_follows(
     os.kill(new.pid, signal.SIGKILL)
     tn.stop_node(new)
     assert not any(e.get("event") == "state_sync_done" for e in log_events(new))
+    wait(lambda: tn.port_free(new.api_port) and tn.port_free(new.p2p_port), 15, "the killed node's ports")
     tn.start_node(new)
     wait(lambda: any(e.get("event") == "state_sync_done" for e in log_events(new)), 90,
          "state sync to finish")
