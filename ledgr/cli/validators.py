@@ -138,7 +138,7 @@ def _finish(url: str, proposal: Proposal, key: PrivateKey, record: ValidatorReco
         click.echo(f"{have} of {need} approvals; other operators run: ledgr validators approve FILE "
                    "--node URL --admin-key KEYFILE, then: ledgr validators submit FILE …", err=True)
         return
-    echo_json(_submit(url, proposal, key))
+    echo_json(_submit(url, proposal.only_valid(record.active), key))
 
 
 def _change_options(func: Any) -> Any:
@@ -276,7 +276,7 @@ def submit(proposal_files: tuple[str, ...], url: str, admin_key_file: Path) -> N
     if have < record.active.quorum:
         raise InvalidInput(f"{have} valid approvals; a quorum of {record.active.quorum} current admin keys "
                            "is needed")
-    echo_json(_submit(url, proposal, key))
+    echo_json(_submit(url, proposal.only_valid(record.active), key))
 
 
 COMMANDS = [validators]

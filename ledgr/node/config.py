@@ -88,6 +88,9 @@ class SyncConfig:
     batch_blocks: int = 64
     request_timeout_ms: int = 5000
     join_distance: int = 2
+    state_sync: bool = True
+    state_sync_min_heights: int = 1000
+    state_sync_chunk_entries: int = 4096
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,17 @@ class Proposal:
                 continue
         return good
 
+    def only_valid(self, current: ValidatorSet) -> Proposal:
+        """Without approvals the ledger would refuse (unknown keys, bad signatures, duplicates)."""
+        good = self.valid_approvers(current)
+        kept: list[dict[str, str]] = []
+        for entry in self.approvals:
+            if entry.get("admin_key") in good and entry not in kept:
+                kept.append(entry)
+                good.discard(entry["admin_key"])
+        return Proposal(self.chain_id, self.prev, self.valid_until_height, self.force, self.change,
+                        self.validator_set, tuple(kept))
+
     def envelope(self, submitter: PrivateKey) -> bytes:
         return validators_update(self.validator_set, list(self.approvals), prev=bytes.fromhex(self.prev),
                                  admin_key=submitter, chain_id=self.chain_id,

@@ -23,7 +23,8 @@ Bounds and drop policy (a slow or dead peer can never exhaust memory):
   and forwarded operations from it are dropped (``not_validator``), and broadcasts skip it.
 - who dials: the smaller key dials; the larger key dials only when no link has existed for
   ``FALLBACK_DIAL_S`` (a validator added later knows the others' addresses, they may not know its
-  address); a node outside the validator set dials every configured peer.
+  address); a node outside the validator set dials every configured peer, and a validator never
+  dials a configured peer outside the set (so each pair still has one connection).
 - at most ``MAX_PENDING_HANDSHAKES`` unauthenticated connections at a time (each has
   ``handshake_timeout_ms`` to authenticate); more are answered 503 (``handshake_limit``).
 """
@@ -58,7 +59,8 @@ KIND_OPERATION = 2
 KIND_SYNC_REQUEST = 3
 KIND_SYNC_RESPONSE = 4
 KIND_STATUS = 5
-SYNC_CLIENT_KINDS = frozenset({KIND_SYNC_REQUEST, KIND_SYNC_RESPONSE, KIND_STATUS})
+KIND_SNAPSHOT = 6
+SYNC_CLIENT_KINDS = frozenset({KIND_SYNC_REQUEST, KIND_SYNC_RESPONSE, KIND_STATUS, KIND_SNAPSHOT})
 
 MessageHandler = Callable[[str, int, bytes], None]
 
@@ -165,6 +167,10 @@ class PeerNetwork:
     def _i_dial(self, other: str) -> bool:
         return self.me not in self.validators or self.key.public_key.raw < _raw(other)
 
+    def _never_dial(self, other: str) -> bool:
+        """A validator leaves a configured peer outside the set to dial it (a sync client)."""
+        return self.me in self.validators and other not in self.validators
+
     async def _dial_forever(self, peer: PeerConfig) -> None:
         delay_ms = self.config.reconnect_initial_ms
         loop = asyncio.get_running_loop()
@@ -174,7 +180,8 @@ class PeerNetwork:
                 unlinked_since = loop.time()
                 await asyncio.sleep(0.5)
                 continue
-            if not self._i_dial(peer.public_key) and loop.time() - unlinked_since < FALLBACK_DIAL_S:
+            if self._never_dial(peer.public_key) or (
+                    not self._i_dial(peer.public_key) and loop.time() - unlinked_since < FALLBACK_DIAL_S):
                 await asyncio.sleep(0.5)
                 continue
             try:

@@ -51,11 +51,13 @@ from ledgr.node.operations import OperationDesk
 from ledgr.node.peers import (
     KIND_CONSENSUS,
     KIND_OPERATION,
+    KIND_SNAPSHOT,
     KIND_STATUS,
     KIND_SYNC_REQUEST,
     KIND_SYNC_RESPONSE,
     PeerNetwork,
 )
+from ledgr.node.statesync import StateSync
 from ledgr.node.sync import CHECK_INTERVAL_S, BlockSync
 from ledgr.node.writer import DurableWriter
 
@@ -98,6 +100,7 @@ class Node:
         self.guard = DoubleSignGuard(self.chain.chain_id, self.key.public_key,
                                      self.chain.store.get_consensus_state())
         self.desk = OperationDesk(self)
+        self.statesync = StateSync(self)
         self.latest_votes: dict[str, bytes] = {}
         self._latest_vote_marks: dict[str, tuple[int, int, int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -121,6 +124,7 @@ class Node:
     async def _run(self) -> None:
         try:
             await self._collect_statuses()
+            await self.statesync.run()
             if self.observer:
                 await follow_chain(self)
                 return
@@ -206,6 +210,8 @@ class Node:
                 self._serve_sync(peer, payload)
             elif kind == KIND_SYNC_RESPONSE:
                 self.sync.on_response(peer, payload)
+            elif kind == KIND_SNAPSHOT:
+                self.statesync.on_frame(peer, payload)
             else:
                 self.metrics.peer_dropped.labels("unknown_kind").inc()
         except (InvalidInput, PeerError) as exc:

@@ -29,7 +29,7 @@ from ledgr.node.certified import verify_state_answer
 from ledgr.node.keyfile import read_secret_key
 from ledgr.node.loadgen import LoadResult, run_until
 from ledgr.node.testnet_join import add_node
-from tests.integration.test_node_cluster import free_base_port
+from tests.integration.growth_ports import free_base_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
