@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -99,6 +100,7 @@ class PeerNetwork:
         self._closing = False
         self.on_connect: Callable[[str], None] | None = None
         self._handshaking = 0
+        self.last_frame_s: dict[str, float] = {}  # per peer key: when its last frame arrived
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -134,6 +136,11 @@ class PeerNetwork:
     def set_validators(self, validators: set[str]) -> None:
         """Adopt a new validator set: frames from removed keys are dropped from now on."""
         self.validators = set(validators)
+
+    def last_message_ms_ago(self, key: str) -> int | None:
+        """Milliseconds since ``key``'s last frame (None if none yet): shows one-way cuts."""
+        seen = self.last_frame_s.get(key)
+        return None if seen is None else int((time.monotonic() - seen) * 1000)
 
     def connected(self) -> set[str]:
         return set(self.links)
@@ -296,6 +303,7 @@ class PeerNetwork:
                 if key not in self.validators and data[0] not in SYNC_CLIENT_KINDS:
                     self.metrics.peer_dropped.labels("not_validator").inc()
                     continue
+                self.last_frame_s[key] = time.monotonic()
                 self.on_message(key, data[0], data[1:])
         finally:
             if self.links.get(key) is link:

@@ -289,7 +289,9 @@ class Node:
             validators.append({**entry, "self": key == self.me,
                                "connected": key == self.me or key in connected,
                                "height": self.chain.height if key == self.me
-                               else (self.sync.views[key].height if key in self.sync.views else None)})
+                               else (self.sync.views[key].height if key in self.sync.views else None),
+                               "last_message_ms_ago": None if key == self.me
+                               else self.peers.last_message_ms_ago(key)})
         tip = self.chain.tip_json()
         return {
             "chain_id": self.chain.chain_id,
