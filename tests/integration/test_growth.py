@@ -132,6 +132,9 @@ def _change(net: Net, command: list[str], approvers: list[int], tmp: Path) -> di
     proposal = tmp / f"change-{time.monotonic_ns()}.json"
     node0 = ["--node", net.nodes[0].url, "--admin-key", net.admin(0)]
     ledgr("validators", *command, *node0, "--out", str(proposal))
+    early = subprocess.run([*tn.ledgr_command(), "validators", "submit", str(proposal), *node0],
+                           capture_output=True, text=True, timeout=60)
+    assert early.returncode == 2 and "approvals; a quorum of" in early.stderr, early.stderr
     for i in approvers:
         ledgr("validators", "approve", str(proposal), "--node", net.nodes[i].url, "--admin-key", net.admin(i))
     out = ledgr("validators", "submit", str(proposal), *node0)
@@ -165,6 +168,7 @@ def test_validators_grow_to_four_and_shrink_to_three_under_load(net: Net, tmp_pa
         active = added["activates_at"]
         wait(lambda: all(net.height(i) >= active + 2 for i in range(5)), 30, "the 4-member set to be active")
         assert _listed(net, 3) == ["node0", "node1", "node2", "node3"]
+        assert "node3" in ledgr("validators", "list", "--node", net.nodes[2].url)
         # node3 votes: with node0 down, n=4 needs q=3, so node1, node2 and node3 must all sign
         tn.stop_node(net.nodes[0])
         before = net.height(1)
