@@ -35,8 +35,13 @@ from ledgr.node.loadgen import LoadResult, presign, run_rate
 
 
 def free_base_port(count: int) -> int:
+    """A free port range below the kernel's ephemeral range (an outgoing connection cannot take it)."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
     for _ in range(200):
-        base = random.randrange(20000, 60000, 20)
+        base = random.randrange(10000, max(10020, low - 2 * count - 20), 20)
         if all(tn.port_free(p) for p in range(base, base + 2 * count)):
             return base
     raise SystemExit("no free port range")

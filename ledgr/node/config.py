@@ -41,6 +41,8 @@ class ApiConfig:
     port: int = 8700
     max_body_bytes: int = 1 << 20
     max_wait_s: float = 30.0
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class P2PConfig:
     handshake_timeout_ms: int = 5000
     reconnect_initial_ms: int = 100
     reconnect_max_ms: int = 5000
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_ca_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,8 @@ def config_from_mapping(raw: Mapping[str, Any], base_dir: Path, environ: Mapping
         data_dir=_resolve(base_dir, built.data_dir),
         genesis_file=_resolve(base_dir, built.genesis_file),
         validator_key_file=_resolve(base_dir, built.validator_key_file),
+        api=_with_resolved_files(base_dir, built.api),
+        p2p=_with_resolved_files(base_dir, built.p2p),
         path=path,
     )
     _validate(config)
@@ -172,6 +179,18 @@ def config_from_mapping(raw: Mapping[str, Any], base_dir: Path, environ: Mapping
 
 def _resolve(base: Path, value: Path) -> Path:
     return value if value.is_absolute() else (base / value)
+
+
+S = typing.TypeVar("S")
+
+
+def _with_resolved_files(base: Path, section: S) -> S:
+    """``section`` with its ``tls_*_file`` settings made absolute (empty means not set)."""
+    changes: dict[str, Any] = {
+        f.name: str(_resolve(base, Path(getattr(section, f.name))))
+        for f in dataclasses.fields(section)  # type: ignore[arg-type]
+        if f.name.startswith("tls_") and f.name.endswith("_file") and getattr(section, f.name)}
+    return dataclasses.replace(section, **changes)  # type: ignore[type-var]
 
 
 def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:

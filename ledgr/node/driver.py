@@ -54,6 +54,7 @@ from ledgr.node.logs import get_logger
 from ledgr.node.mempool import Mempool
 from ledgr.node.metrics import NodeMetrics
 from ledgr.node.peers import KIND_CONSENSUS, PeerNetwork
+from ledgr.node.relay import RelayFilter
 from ledgr.node.writer import DurableWriter
 
 MAX_INBOX = 20000
@@ -88,6 +89,7 @@ class ConsensusDriver:
         self.on_commit: list[Callable[[int, list[bytes]], None]] = []
         self.on_reject: list[Callable[[bytes], None]] = []
         self.evidence: EvidenceLog | None = None
+        self.relay_filter: RelayFilter | None = None
 
     # ---- inputs ------------------------------------------------------------------------------
 
@@ -157,7 +159,10 @@ class ConsensusDriver:
 
     async def _perform(self, effect: Effect) -> None:
         if isinstance(effect, Broadcast):
-            self.peers.broadcast(KIND_CONSENSUS, encode_message(effect.message))
+            frame = encode_message(effect.message)
+            if self.relay_filter is not None:  # our own message relayed back is a duplicate
+                self.relay_filter.first_sighting(frame, self.clock.monotonic_s())
+            self.peers.broadcast(KIND_CONSENSUS, frame)
         elif isinstance(effect, SendTo):
             self.peers.send(PublicKey(effect.peer).multikey, KIND_CONSENSUS, encode_message(effect.message))
         elif isinstance(effect, ScheduleTimeout):

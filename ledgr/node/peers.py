@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -43,7 +44,7 @@ from aiohttp import web
 
 from ledgr.crypto import PrivateKey, PublicKey
 from ledgr.errors import PeerError
-from ledgr.node import handshake
+from ledgr.node import handshake, tls
 from ledgr.node.config import P2PConfig, PeerConfig
 from ledgr.node.logs import get_logger
 from ledgr.node.metrics import NodeMetrics
@@ -99,6 +100,7 @@ class PeerNetwork:
         self._closing = False
         self.on_connect: Callable[[str], None] | None = None
         self._handshaking = 0
+        self.last_frame_s: dict[str, float] = {}  # per peer key: when its last frame arrived
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -107,9 +109,13 @@ class PeerNetwork:
         app.router.add_get(PATH, self._accept)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=True)
+        site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=True,
+                           ssl_context=tls.server_context(self.config.tls_cert_file,
+                                                          self.config.tls_key_file, "p2p"))
         await site.start()
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=5))
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=5),
+                                              connector=aiohttp.TCPConnector(
+                                                  ssl=tls.client_context(self.config.tls_ca_file)))
         for peer in self.peers.values():
             self._tasks.append(asyncio.create_task(self._dial_forever(peer)))
 
@@ -130,6 +136,11 @@ class PeerNetwork:
     def set_validators(self, validators: set[str]) -> None:
         """Adopt a new validator set: frames from removed keys are dropped from now on."""
         self.validators = set(validators)
+
+    def last_message_ms_ago(self, key: str) -> int | None:
+        """Milliseconds since ``key``'s last frame (None if none yet): shows one-way cuts."""
+        seen = self.last_frame_s.get(key)
+        return None if seen is None else int((time.monotonic() - seen) * 1000)
 
     def connected(self) -> set[str]:
         return set(self.links)
@@ -187,6 +198,8 @@ class PeerNetwork:
                 raise
             except (TimeoutError, PeerError, aiohttp.ClientError, OSError) as exc:
                 log.debug("peer_dial_failed", peer=peer.url, error=str(exc) or type(exc).__name__)
+            except Exception as exc:  # never let one odd failure end this peer's dialer for good
+                log.warning("peer_dial_error", peer=peer.url, error_type=type(exc).__name__, error=str(exc))
             jitter = random.uniform(0.5, 1.0)
             await asyncio.sleep(delay_ms * jitter / 1000)
             delay_ms = min(delay_ms * 2, self.config.reconnect_max_ms)
@@ -194,23 +207,37 @@ class PeerNetwork:
     async def _dial_once(self, peer: PeerConfig) -> None:
         assert self._session is not None
         timeout_s = self.config.handshake_timeout_ms / 1000
-        async with self._session.ws_connect(peer.url, max_msg_size=self.config.max_message_bytes,
-                                            heartbeat=5.0, autoping=True, compress=0) as ws:
-            my_nonce = handshake.fresh_nonce()
-            await ws.send_str(handshake.Hello(self.chain_id, self.me, my_nonce).to_frame())
-            reply = handshake.parse_hello(await ws.receive_str(timeout=timeout_s), want_sig=True)
-            if reply.chain_id != self.chain_id:
-                raise PeerError(f"peer {peer.url} is on chain {reply.chain_id!r}")
-            if reply.key != peer.public_key:
-                raise PeerError(f"peer {peer.url} presented a different validator key")
-            assert reply.sig is not None
-            handshake.check_signature(reply.key, handshake.transcript(
-                "acceptor", self.chain_id, self.me, reply.key, my_nonce, reply.nonce), reply.sig)
-            sig = handshake.sign(self.key, handshake.transcript(
-                "dialer", self.chain_id, self.me, reply.key, my_nonce, reply.nonce))
-            await ws.send_str(json.dumps({"t": "auth", "sig": sig.hex()}))
-            handshake.parse_frame(await ws.receive_str(timeout=timeout_s), "ok")
-            await self._serve_link(reply.key, ws)
+        # the whole opening (TCP, TLS, HTTP upgrade) is bounded, not only the TCP connect: a peer
+        # that accepts TCP and never answers the upgrade must not hold the dialer forever
+        ws = await asyncio.wait_for(
+            self._session.ws_connect(peer.url, max_msg_size=self.config.max_message_bytes, heartbeat=5.0,
+                                     autoping=True, compress=0), timeout_s)
+        async with ws:
+            try:
+                async with asyncio.timeout(timeout_s):
+                    key = await self._dial_handshake(peer, ws, timeout_s)
+            except TypeError as exc:  # aiohttp's WSMessageTypeError: closed or broken mid-handshake
+                raise PeerError(f"peer {peer.url} closed the connection during the handshake") from exc
+            await self._serve_link(key, ws)
+
+    async def _dial_handshake(self, peer: PeerConfig, ws: aiohttp.ClientWebSocketResponse,
+                              timeout_s: float) -> str:
+        """Dialer side of the signed handshake (``ledgr.node.handshake``); returns the peer's key."""
+        my_nonce = handshake.fresh_nonce()
+        await ws.send_str(handshake.Hello(self.chain_id, self.me, my_nonce).to_frame())
+        reply = handshake.parse_hello(await ws.receive_str(timeout=timeout_s), want_sig=True)
+        if reply.chain_id != self.chain_id:
+            raise PeerError(f"peer {peer.url} is on chain {reply.chain_id!r}")
+        if reply.key != peer.public_key:
+            raise PeerError(f"peer {peer.url} presented a different validator key")
+        assert reply.sig is not None
+        handshake.check_signature(reply.key, handshake.transcript(
+            "acceptor", self.chain_id, self.me, reply.key, my_nonce, reply.nonce), reply.sig)
+        sig = handshake.sign(self.key, handshake.transcript(
+            "dialer", self.chain_id, self.me, reply.key, my_nonce, reply.nonce))
+        await ws.send_str(json.dumps({"t": "auth", "sig": sig.hex()}))
+        handshake.parse_frame(await ws.receive_str(timeout=timeout_s), "ok")
+        return reply.key
 
     async def _accept(self, request: web.Request) -> web.StreamResponse:
         if self._handshaking >= MAX_PENDING_HANDSHAKES:
@@ -276,6 +303,7 @@ class PeerNetwork:
                 if key not in self.validators and data[0] not in SYNC_CLIENT_KINDS:
                     self.metrics.peer_dropped.labels("not_validator").inc()
                     continue
+                self.last_frame_s[key] = time.monotonic()
                 self.on_message(key, data[0], data[1:])
         finally:
             if self.links.get(key) is link:

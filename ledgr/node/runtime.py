@@ -57,6 +57,7 @@ from ledgr.node.peers import (
     KIND_SYNC_RESPONSE,
     PeerNetwork,
 )
+from ledgr.node.relay import RelayFilter
 from ledgr.node.statesync import StateSync
 from ledgr.node.sync import CHECK_INTERVAL_S, BlockSync
 from ledgr.node.writer import DurableWriter
@@ -100,6 +101,8 @@ class Node:
         self.guard = DoubleSignGuard(self.chain.chain_id, self.key.public_key,
                                      self.chain.store.get_consensus_state())
         self.desk = OperationDesk(self)
+        self.relay_filter = RelayFilter()
+        self.driver.relay_filter = self.relay_filter
         self.statesync = StateSync(self)
         self.latest_votes: dict[str, bytes] = {}
         self._latest_vote_marks: dict[str, tuple[int, int, int]] = {}
@@ -219,7 +222,13 @@ class Node:
             log.debug("peer_frame_dropped", peer=peer[:16], error=exc.detail)
 
     def _on_consensus(self, peer: str, payload: bytes) -> None:
+        if not self.relay_filter.first_sighting(payload, self.clock.monotonic_s()):
+            self.metrics.peer_dropped.labels("duplicate").inc()
+            return
         message = decode_message(payload, self.config.mempool.block_max_bytes)
+        if message.height > self.chain.height:  # relay (ledgr.node.relay); stale heights are not
+            for other in self.peers.connected() & self.peers.validators - {peer}:
+                self.peers.send(other, KIND_CONSENSUS, payload)
         if isinstance(message, Vote):
             known = self.latest_votes.get(peer)
             if known is None or self._latest_vote_marks.get(peer, (0, 0, 0)) < vote_watermark(message):
@@ -280,7 +289,9 @@ class Node:
             validators.append({**entry, "self": key == self.me,
                                "connected": key == self.me or key in connected,
                                "height": self.chain.height if key == self.me
-                               else (self.sync.views[key].height if key in self.sync.views else None)})
+                               else (self.sync.views[key].height if key in self.sync.views else None),
+                               "last_message_ms_ago": None if key == self.me
+                               else self.peers.last_message_ms_ago(key)})
         tip = self.chain.tip_json()
         return {
             "chain_id": self.chain.chain_id,

@@ -231,9 +231,11 @@ class LedgerWorkers:
     are hit when the block holding them is built or executed on the critical path of a height.
     A priority gate runs block jobs before queued checks.
 
-    Jobs of at most ``SMALL_JOB_OPS`` operations run on a thread of the node instead (over the node's
-    own store): they hold the GIL for a millisecond or two, less than a round trip to a worker costs
-    on a busy machine, so light-load latency does not pay for the process hop.
+    Blocks of at most ``SMALL_JOB_OPS`` operations are built or executed on a thread of the node
+    instead (over the node's own store): they hold the GIL for a millisecond or two, less than a
+    round trip to a worker costs on a busy machine, so light-load latency does not pay for the
+    process hop. Checks run in the worker — where the memos they fill are used — unless the node is
+    idle (see :meth:`check`).
     """
 
     def __init__(self, data_dir: Path, store: Store) -> None:
@@ -274,15 +276,18 @@ class LedgerWorkers:
         result: BlockResult = outcome
         return result
 
-    async def check(self, envelopes: list[bytes], height: int, time_ms: int,
-                    full: bool) -> list[LedgrError | None]:
-        if len(envelopes) <= SMALL_JOB_OPS // 2:
+    async def check(self, envelopes: list[bytes], height: int, time_ms: int, full: bool,
+                    idle: bool = False) -> list[LedgrError | None]:
+        """Check operations; ``idle`` (the node has almost nothing pending, so the next block will
+        be small and built or executed on the node's thread) lets a few run on that thread too,
+        where that block will find their memos — and light load skips the process hop."""
+        if idle and len(envelopes) <= SMALL_JOB_OPS // 2:
             infos = await self._local(_check_on, envelopes, height, time_ms, full)
-        else:
-            infos = []
-            for start in range(0, len(envelopes), CHECK_BATCH):
-                infos += await self._remote(PRIORITY_CHECK, _check, envelopes[start:start + CHECK_BATCH],
-                                            height, time_ms, full)
+            return [None if info is None else rebuild_error(info) for info in infos]
+        infos = []
+        for start in range(0, len(envelopes), CHECK_BATCH):
+            infos += await self._remote(PRIORITY_CHECK, _check, envelopes[start:start + CHECK_BATCH],
+                                        height, time_ms, full)
         return [None if info is None else rebuild_error(info) for info in infos]
 
     def close(self) -> None:

@@ -84,6 +84,9 @@ async def test_three_validators_connect_pairwise_and_exchange_frames(cluster: li
     assert b.received == [(a.key.public_key.multikey, KIND_CONSENSUS, b"vote")]
     assert c.received == [(a.key.public_key.multikey, KIND_CONSENSUS, b"vote")]
     assert a.metrics.peers_connected._value.get() == 2
+    assert b.net is not None
+    assert b.net.last_message_ms_ago(c.key.public_key.multikey) is None  # c sent nothing yet
+    assert 0 <= b.net.last_message_ms_ago(a.key.public_key.multikey) < 5000  # type: ignore[operator]
 
 
 async def test_node_of_another_chain_is_refused() -> None:
