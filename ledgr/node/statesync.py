@@ -18,8 +18,11 @@
 
 Every chunk is staged durably with a marker holding the anchor and the entry cursor, so killing the
 node at any point and restarting resumes the same snapshot. If peers no longer have the values of
-``S`` (they changed since), install fails and the next start picks a newer anchor, reusing every
-page and entry that still matches. Blocks before ``S`` are not back-filled.
+``S`` (they changed since), install fails and the download moves to a newer anchor, reusing every
+page and entry that still matches; if peers do not answer, it retries. Once entries are staged the
+node never falls back to block sync on that store (it would execute on a half-written state); a
+node that cannot finish (e.g. no peer keeps the anchor's pages) says so in its log, and wiping its
+data directory starts over. Blocks before ``S`` are not back-filled.
 
 Frames (kind ``KIND_SNAPSHOT``): ``u8 type ‖ u32 request id ‖ body``; type 1 pages request
 ``u16 n ‖ hash*n``; 2 pages response ``u16 n ‖ (hash ‖ u32 len ‖ page)*``; 3 entries request
@@ -55,6 +58,7 @@ ENTRIES_PER_REQUEST = 4096
 ENTRY_BYTES_PER_REQUEST = 4 << 20
 PARALLEL_REQUESTS = 4
 MAX_ATTEMPTS = 30
+RETRY_S = 1.0
 _HEAD = struct.Struct(">BI")
 T_PAGES, T_PAGES_ANSWER, T_ENTRIES, T_ENTRIES_ANSWER = 1, 2, 3, 4
 
@@ -199,12 +203,22 @@ class StateSync:
             log.info("state_sync_resumed", height=marker["height"], entries_from=marker["cursor"][:32])
         self.active = True
         try:
-            return await self._download(marker)
-        except (PeerError, StorageError) as exc:
-            log.warning("state_sync_failed", error=exc.detail, note="restart to retry; block sync continues")
-            if isinstance(exc, StorageError):
-                chain.store.delete_meta(snapshot.MARKER)
-            return False
+            while True:  # staged entries are not a usable state: never fall back to block sync now
+                try:
+                    return await self._download(marker)
+                except PeerError as exc:
+                    log.warning("state_sync_retry", error=exc.detail)
+                    await asyncio.sleep(RETRY_S)
+                    marker = snapshot.read_marker(chain.store) or marker  # the cursor moved on
+                except StorageError as exc:
+                    log.warning("state_sync_new_anchor", error=exc.detail,
+                                note="peers changed entries since the anchor; pages and entries are reused")
+                    fresh = await self._anchor(self.node.sync.best_height())
+                    if fresh is None:
+                        await asyncio.sleep(RETRY_S)
+                        continue
+                    marker = fresh
+                    snapshot.stage(chain.store, marker, {}, [])
         finally:
             self.active = False
 
