@@ -3,8 +3,8 @@
 
 1. **Anchor.** The node takes the highest height ``S`` a validator peer reports, fetches block ``S``
    and its QC (an ordinary sync request) and checks the QC against the validator set it trusts for
-   ``S``: the set its own (genesis) state names. A snapshot whose set differs (the set changed since
-   genesis) is refused and the node block-syncs from genesis instead, following every change.
+   ``S``: its genesis set, or — when the set changed since — the set reached by following every
+   change through verified QCs of blocks 1..S without executing them (``setfollow``).
 2. **Pages.** Starting from the header's ``app_root`` it fetches SMT pages by hash, breadth first,
    in batches from several peers at once. A page is accepted only if the hash of its top node equals
    the hash its parent page (or the root) names, so every chunk is checked against the root before
@@ -46,6 +46,7 @@ from ledgr.ledger.smt_pages import Internal, Leaf, Node, Ref, _parse_page
 from ledgr.ledger.state import read_tip
 from ledgr.node.logs import get_logger
 from ledgr.node.peers import KIND_SNAPSHOT
+from ledgr.node.setfollow import validator_set_at
 from ledgr.store import snapshot
 
 if TYPE_CHECKING:
@@ -229,11 +230,13 @@ class StateSync:
             return None
         block = Block.decode(blocks[0].block)
         qc = LedgerQC.decode(blocks[0].qc)
+        trusted = chain.validator_set(height)
         try:
-            verify_qc(qc, block.header, chain.validator_set(height))
-        except LedgrError as exc:
-            log.warning("state_sync_refused", height=height, error=exc.detail,
-                        note="the validator set changed since the trusted one; block sync from genesis")
+            if block.header.validators_hash != trusted.hash():
+                trusted = await validator_set_at(self.node, height, trusted)
+            verify_qc(qc, block.header, trusted)
+        except (LedgrError, PeerError) as exc:
+            log.warning("state_sync_refused", height=height, error=exc.detail, note="block sync instead")
             return None
         log.info("state_sync_anchor", height=height, app_root=block.header.app_root.hex())
         return {"height": height, "block": blocks[0].block.hex(), "qc": blocks[0].qc.hex(), "cursor": ""}
