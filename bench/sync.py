@@ -21,8 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shlex
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,6 +69,20 @@ def log_event(node: tn.TestnetNode, name: str) -> dict[str, Any] | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a node process and its live ledger workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    total = 0.0
+    for proc in [str(pid), *children]:
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def join(directory: Path, nodes: list[tn.TestnetNode], target: int, sync: dict[str, int]) -> dict[str, float]:
     validators = nodes[:3]
     new = add_node(directory, nodes, validators, free_base_port(1), role="observer", sync=sync)
@@ -84,10 +100,12 @@ def join(directory: Path, nodes: list[tn.TestnetNode], target: int, sync: dict[s
             raise SystemExit("the joining node did not catch up within an hour")
         time.sleep(0.05)
     done = time.monotonic()
+    assert new.pid is not None
+    cpu_s = cpu_seconds(new.pid)
     tn.stop_node(new)
     assert first_block_s is not None
     return {"wall_s": done - started, "from_first_block_s": done - first_block_s,
-            "startup_s": first_block_s - started}
+            "startup_s": first_block_s - started, "cpu_s": cpu_s}
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -112,7 +130,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             figures["block_sync"] = block
             print(f"block sync: {target} blocks, {committed} ops in {block['from_first_block_s']:.1f} s "
                   f"= {block['ops_per_s']:.0f} ops/s (start-up {block['startup_s']:.1f} s, "
-                  f"wall {block['wall_s']:.1f} s)", flush=True)
+                  f"wall {block['wall_s']:.1f} s; {committed / block['cpu_s']:.0f} ops per CPU-second of the "
+                  f"node and its worker, start-up included)", flush=True)
 
             target = max(height(u) for u in urls)
             state = join(directory, nodes, target, {"state_sync_min_heights": 10})

@@ -3,8 +3,8 @@
 
 1. **Anchor.** The node takes the highest height ``S`` a validator peer reports, fetches block ``S``
    and its QC (an ordinary sync request) and checks the QC against the validator set it trusts for
-   ``S``: the set its own (genesis) state names. A snapshot whose set differs (the set changed since
-   genesis) is refused and the node block-syncs from genesis instead, following every change.
+   ``S``: its genesis set, or — when the set changed since — the set reached by following every
+   change through verified QCs of blocks 1..S without executing them (``setfollow``).
 2. **Pages.** Starting from the header's ``app_root`` it fetches SMT pages by hash, breadth first,
    in batches from several peers at once. A page is accepted only if the hash of its top node equals
    the hash its parent page (or the root) names, so every chunk is checked against the root before
@@ -18,8 +18,11 @@
 
 Every chunk is staged durably with a marker holding the anchor and the entry cursor, so killing the
 node at any point and restarting resumes the same snapshot. If peers no longer have the values of
-``S`` (they changed since), install fails and the next start picks a newer anchor, reusing every
-page and entry that still matches. Blocks before ``S`` are not back-filled.
+``S`` (they changed since), install fails and the download moves to a newer anchor, reusing every
+page and entry that still matches; if peers do not answer, it retries. Once entries are staged the
+node never falls back to block sync on that store (it would execute on a half-written state); a
+node that cannot finish (e.g. no peer keeps the anchor's pages) says so in its log, and wiping its
+data directory starts over. Blocks before ``S`` are not back-filled.
 
 Frames (kind ``KIND_SNAPSHOT``): ``u8 type ‖ u32 request id ‖ body``; type 1 pages request
 ``u16 n ‖ hash*n``; 2 pages response ``u16 n ‖ (hash ‖ u32 len ‖ page)*``; 3 entries request
@@ -43,6 +46,7 @@ from ledgr.ledger.smt_pages import Internal, Leaf, Node, Ref, _parse_page
 from ledgr.ledger.state import read_tip
 from ledgr.node.logs import get_logger
 from ledgr.node.peers import KIND_SNAPSHOT
+from ledgr.node.setfollow import validator_set_at
 from ledgr.store import snapshot
 
 if TYPE_CHECKING:
@@ -55,6 +59,7 @@ ENTRIES_PER_REQUEST = 4096
 ENTRY_BYTES_PER_REQUEST = 4 << 20
 PARALLEL_REQUESTS = 4
 MAX_ATTEMPTS = 30
+RETRY_S = 1.0
 _HEAD = struct.Struct(">BI")
 T_PAGES, T_PAGES_ANSWER, T_ENTRIES, T_ENTRIES_ANSWER = 1, 2, 3, 4
 
@@ -199,12 +204,22 @@ class StateSync:
             log.info("state_sync_resumed", height=marker["height"], entries_from=marker["cursor"][:32])
         self.active = True
         try:
-            return await self._download(marker)
-        except (PeerError, StorageError) as exc:
-            log.warning("state_sync_failed", error=exc.detail, note="restart to retry; block sync continues")
-            if isinstance(exc, StorageError):
-                chain.store.delete_meta(snapshot.MARKER)
-            return False
+            while True:  # staged entries are not a usable state: never fall back to block sync now
+                try:
+                    return await self._download(marker)
+                except PeerError as exc:
+                    log.warning("state_sync_retry", error=exc.detail)
+                    await asyncio.sleep(RETRY_S)
+                    marker = snapshot.read_marker(chain.store) or marker  # the cursor moved on
+                except StorageError as exc:
+                    log.warning("state_sync_new_anchor", error=exc.detail,
+                                note="peers changed entries since the anchor; pages and entries are reused")
+                    fresh = await self._anchor(self.node.sync.best_height())
+                    if fresh is None:
+                        await asyncio.sleep(RETRY_S)
+                        continue
+                    marker = fresh
+                    snapshot.stage(chain.store, marker, {}, [])
         finally:
             self.active = False
 
@@ -215,11 +230,13 @@ class StateSync:
             return None
         block = Block.decode(blocks[0].block)
         qc = LedgerQC.decode(blocks[0].qc)
+        trusted = chain.validator_set(height)
         try:
-            verify_qc(qc, block.header, chain.validator_set(height))
-        except LedgrError as exc:
-            log.warning("state_sync_refused", height=height, error=exc.detail,
-                        note="the validator set changed since the trusted one; block sync from genesis")
+            if block.header.validators_hash != trusted.hash():
+                trusted = await validator_set_at(self.node, height, trusted)
+            verify_qc(qc, block.header, trusted)
+        except (LedgrError, PeerError) as exc:
+            log.warning("state_sync_refused", height=height, error=exc.detail, note="block sync instead")
             return None
         log.info("state_sync_anchor", height=height, app_root=block.header.app_root.hex())
         return {"height": height, "block": blocks[0].block.hex(), "qc": blocks[0].qc.hex(), "cursor": ""}

@@ -132,6 +132,9 @@ def _change(net: Net, command: list[str], approvers: list[int], tmp: Path) -> di
     proposal = tmp / f"change-{time.monotonic_ns()}.json"
     node0 = ["--node", net.nodes[0].url, "--admin-key", net.admin(0)]
     ledgr("validators", *command, *node0, "--out", str(proposal))
+    early = subprocess.run([*tn.ledgr_command(), "validators", "submit", str(proposal), *node0],
+                           capture_output=True, text=True, timeout=60)
+    assert early.returncode == 2 and "approvals; a quorum of" in early.stderr, early.stderr
     for i in approvers:
         ledgr("validators", "approve", str(proposal), "--node", net.nodes[i].url, "--admin-key", net.admin(i))
     out = ledgr("validators", "submit", str(proposal), *node0)
@@ -141,6 +144,21 @@ def _change(net: Net, command: list[str], approvers: list[int], tmp: Path) -> di
 def _listed(net: Net, i: int) -> list[str]:
     listing = json.loads(ledgr("validators", "list", "--node", net.nodes[i].url, "--json"))
     return [v["name"] for v in listing["active"]["validators"]]
+
+
+def _state_sync_across_the_change(net: Net) -> None:
+    """A new observer state-syncs an anchor signed by the 4-set: it must follow the change from the
+    genesis set through verified QCs before it trusts the anchor."""
+    new = add_node(net.directory, net.nodes, net.nodes[:3], free_base_port(1), role="observer",
+                   sync={"state_sync_min_heights": 5})
+    tn.start_node(new)
+    wait(lambda: net.height(5) >= net.height(0) - 1 > 0, 60, "the state-synced observer to catch up")
+    events = [json.loads(line) for line in Path(new.log).read_text().splitlines() if line.startswith("{")]
+    names = [e.get("event") for e in events]
+    assert "validator_sets_followed" in names and "state_sync_done" in names, names
+    with pytest.raises(urllib.error.HTTPError):
+        get_json(f"{new.url}/v1/blocks/1")
+    tn.stop_node(new)
 
 
 async def _with_load(net: Net, body: Any) -> LoadResult:
@@ -165,6 +183,8 @@ def test_validators_grow_to_four_and_shrink_to_three_under_load(net: Net, tmp_pa
         active = added["activates_at"]
         wait(lambda: all(net.height(i) >= active + 2 for i in range(5)), 30, "the 4-member set to be active")
         assert _listed(net, 3) == ["node0", "node1", "node2", "node3"]
+        assert "node3" in ledgr("validators", "list", "--node", net.nodes[2].url)
+        _state_sync_across_the_change(net)
         # node3 votes: with node0 down, n=4 needs q=3, so node1, node2 and node3 must all sign
         tn.stop_node(net.nodes[0])
         before = net.height(1)
