@@ -297,6 +297,7 @@ class Node:
             "chain_id": self.chain.chain_id,
             "node": self.config.name,
             "role": self.config.node.role,
+            "voting": not self.observer and self.me in self.chain.validator_keys(self.chain.height + 1),
             "version": __version__,
             "height": self.chain.height,
             "app_root": tip.get("app_root"),

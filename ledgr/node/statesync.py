@@ -43,7 +43,6 @@ from ledgr.errors import InvariantViolation, LedgrError, PeerError, StorageError
 from ledgr.ledger.formats import Block, verify_qc
 from ledgr.ledger.formats import QuorumCertificate as LedgerQC
 from ledgr.ledger.smt_pages import Internal, Leaf, Node, Ref, _parse_page
-from ledgr.ledger.state import read_tip
 from ledgr.node.logs import get_logger
 from ledgr.node.peers import KIND_SNAPSHOT
 from ledgr.node.setfollow import validator_set_at
@@ -60,6 +59,7 @@ ENTRY_BYTES_PER_REQUEST = 4 << 20
 PARALLEL_REQUESTS = 4
 MAX_ATTEMPTS = 30
 RETRY_S = 1.0
+MAX_SERVED_PER_PEER = 4  # concurrent snapshot requests served per peer; more are dropped (it retries)
 _HEAD = struct.Struct(">BI")
 T_PAGES, T_PAGES_ANSWER, T_ENTRIES, T_ENTRIES_ANSWER = 1, 2, 3, 4
 
@@ -113,11 +113,15 @@ class StateSync:
         self.node = node
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[bytes]] = {}
+        self._serving: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self.active = False
 
     # ---- serving -------------------------------------------------------------------------------
 
     def on_frame(self, peer: str, payload: bytes) -> None:
+        if len(payload) < _HEAD.size:
+            raise PeerError("truncated snapshot frame")
         kind, request_id = _HEAD.unpack_from(payload)
         body = payload[_HEAD.size:]
         if kind in (T_PAGES_ANSWER, T_ENTRIES_ANSWER):
@@ -126,7 +130,13 @@ class StateSync:
                 future.set_result(body)
             return
         if kind in (T_PAGES, T_ENTRIES):
-            asyncio.get_running_loop().create_task(self._serve(peer, kind, request_id, body))
+            if self._serving.get(peer, 0) >= MAX_SERVED_PER_PEER:
+                self.node.metrics.peer_dropped.labels("snapshot_busy").inc()
+                return
+            self._serving[peer] = self._serving.get(peer, 0) + 1
+            task = asyncio.get_running_loop().create_task(self._serve(peer, kind, request_id, body))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
             return
         raise PeerError(f"unknown snapshot frame type {kind}")
 
@@ -136,6 +146,8 @@ class StateSync:
         except PeerError as exc:
             log.debug("snapshot_request_malformed", peer=peer[:16], error=exc.detail)
             return
+        finally:
+            self._serving[peer] -= 1
         self.node.peers.send(peer, KIND_SNAPSHOT, _HEAD.pack(kind + 1, request_id) + answer)
 
     def _answer(self, kind: int, body: bytes) -> bytes:
@@ -253,8 +265,7 @@ class StateSync:
         count = await asyncio.to_thread(snapshot.install, chain.store, leaves, block_bytes,
                                         bytes.fromhex(marker["qc"]), height, header.hash(), header.app_root,
                                         header.time_ms)
-        chain._tip = read_tip(chain.store)
-        chain._sets.clear()
+        chain.reload_tip()
         log.info("state_sync_done", height=height, entries=count,
                  seconds=round(time.monotonic() - started, 2))
         return True

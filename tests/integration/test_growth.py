@@ -111,7 +111,7 @@ def test_observer_follows_serves_certified_reads_and_takes_no_writes(net: Net) -
     state = verify_state_answer(answer, net.genesis.validator_set)
     assert state.values["head"] is not None and state.height >= committed["height"]
     status = get_json(f"{observer.url}/v1/status")
-    assert status["role"] == "observer"
+    assert status["role"] == "observer" and status["voting"] is False
     assert status["consensus"]["height"] is None  # never ran consensus
     assert get_json(f"{observer.url}/v1/health/ready")
     refused = urllib.request.Request(f"{observer.url}/v1/operations", data=create_did(
@@ -176,6 +176,7 @@ def test_validators_grow_to_four_and_shrink_to_three_under_load(net: Net, tmp_pa
     joining = net.nodes[3]
     tn.start_node(joining)
     wait(lambda: net.height(3) >= net.height(0) - 1 > 0, 30, "node3 to follow the chain before it is added")
+    assert get_json(f"{joining.url}/v1/status")["voting"] is False
 
     def grow_and_shrink() -> None:
         keys = [net.key(3, "validator.key"), net.key(3, "admin.key")]
@@ -184,6 +185,7 @@ def test_validators_grow_to_four_and_shrink_to_three_under_load(net: Net, tmp_pa
         wait(lambda: all(net.height(i) >= active + 2 for i in range(5)), 30, "the 4-member set to be active")
         assert _listed(net, 3) == ["node0", "node1", "node2", "node3"]
         assert "node3" in ledgr("validators", "list", "--node", net.nodes[2].url)
+        assert get_json(f"{net.nodes[3].url}/v1/status")["voting"] is True
         _state_sync_across_the_change(net)
         # node3 votes: with node0 down, n=4 needs q=3, so node1, node2 and node3 must all sign
         tn.stop_node(net.nodes[0])

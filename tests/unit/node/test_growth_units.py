@@ -153,3 +153,13 @@ async def test_a_key_outside_the_set_is_a_sync_client_only() -> None:
         for node in (validator, observer):
             assert node.net is not None
             await node.net.close()
+
+
+def test_snapshot_frames_that_are_truncated_or_unknown_are_peer_errors() -> None:
+    from ledgr.node.statesync import StateSync
+
+    sync = StateSync(node=None)  # type: ignore[arg-type]
+    with pytest.raises(PeerError):
+        sync.on_frame("peer", b"\x01\x00")
+    with pytest.raises(PeerError):
+        sync.on_frame("peer", b"\x09\x00\x00\x00\x01")
