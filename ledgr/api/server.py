@@ -16,6 +16,7 @@ from aiohttp import web
 
 from ledgr.api.app import create_app
 from ledgr.errors import ConfigError, LedgrError
+from ledgr.node import tls
 from ledgr.node.config import NodeConfig
 from ledgr.node.lockfile import DataDirLock
 from ledgr.node.logs import configure_logging, get_logger
@@ -46,13 +47,17 @@ async def _serve_locked(config: NodeConfig) -> None:
             await node.start()
         except OSError as exc:
             raise _bind_error(exc, "p2p", config.p2p.host, config.p2p.port) from exc
-        site = web.TCPSite(runner, config.api.host, config.api.port, reuse_address=True)
+        site = web.TCPSite(runner, config.api.host, config.api.port, reuse_address=True,
+                           ssl_context=tls.server_context(config.api.tls_cert_file,
+                                                          config.api.tls_key_file, "api"))
         try:
             await site.start()
         except OSError as exc:
             raise _bind_error(exc, "api", config.api.host, config.api.port) from exc
-        log.info("node_listening", api=f"http://{config.api.host}:{config.api.port}",
-                 p2p=f"ws://{config.p2p.host}:{config.p2p.port}/p2p", chain_id=node.chain.chain_id,
+        api_scheme = "https" if config.api.tls_cert_file else "http"
+        p2p_scheme = "wss" if config.p2p.tls_cert_file else "ws"
+        log.info("node_listening", api=f"{api_scheme}://{config.api.host}:{config.api.port}",
+                 p2p=f"{p2p_scheme}://{config.p2p.host}:{config.p2p.port}/p2p", chain_id=node.chain.chain_id,
                  height=node.chain.height)
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait([stopper, node.main_task()], return_when=asyncio.FIRST_COMPLETED)

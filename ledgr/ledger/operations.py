@@ -22,6 +22,7 @@ from ledgr.errors import InvalidEncoding, InvalidInput, OperationRejected, TooLa
 from ledgr.ledger import limits
 from ledgr.ledger.codec import Reader, long_bytes, short_bytes, u8
 from ledgr.ledger.formats import check_chain_id, operation_hash
+from ledgr.ledger.memo import VERIFIED, Memo
 
 ENVELOPE_VERSION = 1
 SIGNATURE_DOMAIN = b"ledgr/op-signature/v1\x00"
@@ -47,7 +48,15 @@ class Operation:
     hash: bytes
 
     def signature_valid(self, key: PublicKey) -> bool:
-        return key.verify(SIGNATURE_DOMAIN + self.payload, self.signature)
+        """Ed25519 over the domain-tagged payload; a success is remembered per (hash, key)
+        (``ledgr.ledger.memo``), so the entry check and block execution verify it once per node."""
+        memo_key = (self.hash, key.raw)
+        if memo_key in VERIFIED:
+            return True
+        if not key.verify(SIGNATURE_DOMAIN + self.payload, self.signature):
+            return False
+        VERIFIED.remember(memo_key, True)
+        return True
 
 
 def _reject(detail: str, rule: str) -> OperationRejected:
@@ -101,11 +110,24 @@ def encode_envelope(payload: bytes, verification_method: str, signature: bytes) 
     return u8(ENVELOPE_VERSION) + long_bytes(payload) + short_bytes(vm) + signature
 
 
+DECODED: Memo[bytes, Operation] = Memo(16384)
+"""Envelope bytes → decoded operation (successes only; see ``ledgr.ledger.memo``)."""
+
+
 def decode_operation(envelope: bytes) -> Operation:
     """Decode and structurally check an envelope; raise OperationRejected naming the rule broken.
 
-    Signature and authorization are checked later against state (``ledgr.ledger.rules``).
+    Signature and authorization are checked later against state (``ledgr.ledger.rules``). Decoding
+    is a pure function of the bytes, so a node decodes each envelope once (memoized).
     """
+    if isinstance(envelope, bytes):
+        known = DECODED.get(envelope)
+        if known is not None:
+            return known
+    return DECODED.remember(envelope, _decode(envelope))
+
+
+def _decode(envelope: bytes) -> Operation:
     if not isinstance(envelope, bytes) or len(envelope) > limits.MAX_ENVELOPE_BYTES:
         raise _reject(f"operation envelope exceeds {limits.MAX_ENVELOPE_BYTES} bytes", "size-limit")
     try:

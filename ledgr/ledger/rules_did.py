@@ -32,6 +32,7 @@ from ledgr.ledger.authorize import (
     remember_document,
 )
 from ledgr.ledger.context import ExecContext, reject, require_members, sized_json
+from ledgr.ledger.memo import Memo
 from ledgr.ledger.operations import Operation
 from ledgr.ledger.records import encode_head, encode_version
 from ledgr.ledger.state import Overlay, did_head_key, did_version_key
@@ -57,7 +58,14 @@ def _target_did(op: Operation) -> str:
     return op.target
 
 
-def apply_did_create(state: Overlay, op: Operation, ctx: ExecContext) -> None:
+CREATE_PLANS: Memo[bytes, tuple[str, bytes, DidDocument, PublicKey | None]] = Memo(16384)
+"""Operation hash → the state-independent part of its ``did.create`` (see ``ledgr.ledger.memo``)."""
+
+
+def _create_plan(op: Operation) -> tuple[str, bytes, DidDocument, PublicKey | None]:
+    """Everything ``did.create`` checks without state: the self-certifying identifier, the
+    substituted document's RFC 8785 bytes, the parsed document and the signer's key in it (None if
+    the method is not a controller key). Pure in the envelope bytes."""
     did = _target_did(op)
     require_members(op.body, {"document"})
     if op.prev is not None:
@@ -74,9 +82,16 @@ def apply_did_create(state: Overlay, op: Operation, ctx: ExecContext) -> None:
     if len(document_jcs) > limits.MAX_DOCUMENT_BYTES:
         raise reject(f"DID document exceeds {limits.MAX_DOCUMENT_BYTES} bytes", "size-limit")
     document = _parse(json.loads(document_jcs), did)
+    return did, document_jcs, document, document.key_for(op.verification_method, CONTROLLER_RELATIONSHIPS)
+
+
+def apply_did_create(state: Overlay, op: Operation, ctx: ExecContext) -> None:
+    plan = CREATE_PLANS.get(op.hash)
+    if plan is None:
+        plan = CREATE_PLANS.remember(op.hash, _create_plan(op))
+    did, document_jcs, document, key = plan
     if load_head(state, did) is not None:
         raise reject(f"{did} already exists", "did-exists")
-    key = document.key_for(op.verification_method, CONTROLLER_RELATIONSHIPS)
     if key is None:
         raise reject("did.create must be signed by a capabilityInvocation or authentication key "
                      "of the new document", "unauthorized-key")

@@ -126,6 +126,12 @@ class Chain:
     def tip(self) -> Tip:
         return self._tip
 
+    def reload_tip(self) -> None:
+        """Re-read the tip after the store was changed underneath (state sync installed a snapshot)."""
+        self._tip = read_tip(self.store)
+        self._sets.clear()
+        self._results.clear()
+
     def validator_set(self, height: int) -> ValidatorSet:
         """The set that votes on ``height`` (known for the next two heights, by the H+2 rule)."""
         cached = self._sets.get(height)

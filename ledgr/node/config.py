@@ -54,6 +54,8 @@ class ApiConfig:
     signing_workers: int = 1
     signing_queue: int = 2000
     access_log: bool = True
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class P2PConfig:
     handshake_timeout_ms: int = 5000
     reconnect_initial_ms: int = 100
     reconnect_max_ms: int = 5000
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_ca_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,24 @@ class SyncConfig:
     batch_blocks: int = 64
     request_timeout_ms: int = 5000
     join_distance: int = 2
+    state_sync: bool = True
+    state_sync_min_heights: int = 1000
+    state_sync_chunk_entries: int = 4096
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """``fault_delay_ms``: fault injection only (see ``ledgr.node.writer``); 0 in production."""
+
+    fault_delay_ms: int = 0
+
+
+@dataclass(frozen=True)
+class RoleConfig:
+    """``[node] role``: ``validator`` (votes when its key is in the height's set) or ``observer``
+    (follows the chain by block sync, serves reads and proofs, never votes or takes writes)."""
+
+    role: str = "validator"
 
 
 @dataclass(frozen=True)
@@ -117,13 +140,17 @@ class NodeConfig:
     consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
     mempool: MempoolConfig = field(default_factory=MempoolConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    node: RoleConfig = field(default_factory=RoleConfig)
     path: Path | None = None
 
 
 _LOG_FORMATS = ("auto", "json", "console")
-_ZERO_OK = frozenset({"batch_wait_ms"})
+_ZERO_OK = frozenset({"batch_wait_ms", "fault_delay_ms"})
+FAULT_DISK_DELAY_ENV = "LEDGR_FAULT_DISK_DELAY_MS"
 _LOG_LEVELS = ("debug", "info", "warning", "error")
+ROLES = ("validator", "observer")
 
 
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> NodeConfig:
@@ -146,6 +173,8 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> N
 def config_from_mapping(raw: Mapping[str, Any], base_dir: Path, environ: Mapping[str, str],
                         path: Path | None = None) -> NodeConfig:
     """Build a validated :class:`NodeConfig` from parsed TOML plus environment overrides."""
+    if FAULT_DISK_DELAY_ENV in environ and "LEDGR_STORE_FAULT_DELAY_MS" not in environ:
+        environ = {**environ, "LEDGR_STORE_FAULT_DELAY_MS": environ[FAULT_DISK_DELAY_ENV]}
     merged = _apply_env(dict(raw), environ)
     built: NodeConfig = _build(NodeConfig, merged, "")
     config = dataclasses.replace(
@@ -153,6 +182,8 @@ def config_from_mapping(raw: Mapping[str, Any], base_dir: Path, environ: Mapping
         data_dir=_resolve(base_dir, built.data_dir),
         genesis_file=_resolve(base_dir, built.genesis_file),
         validator_key_file=_resolve(base_dir, built.validator_key_file),
+        api=_with_resolved_files(base_dir, built.api),
+        p2p=_with_resolved_files(base_dir, built.p2p),
         path=path,
     )
     _validate(config)
@@ -161,6 +192,18 @@ def config_from_mapping(raw: Mapping[str, Any], base_dir: Path, environ: Mapping
 
 def _resolve(base: Path, value: Path) -> Path:
     return value if value.is_absolute() else (base / value)
+
+
+S = typing.TypeVar("S")
+
+
+def _with_resolved_files(base: Path, section: S) -> S:
+    """``section`` with its ``tls_*_file`` settings made absolute (empty means not set)."""
+    changes: dict[str, Any] = {
+        f.name: str(_resolve(base, Path(getattr(section, f.name))))
+        for f in dataclasses.fields(section)  # type: ignore[arg-type]
+        if f.name.startswith("tls_") and f.name.endswith("_file") and getattr(section, f.name)}
+    return dataclasses.replace(section, **changes)  # type: ignore[type-var]
 
 
 def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -275,7 +318,7 @@ def _positive(value: int | float, setting: str) -> None:
 
 
 def _validate(config: NodeConfig) -> None:
-    for section in (config.api, config.p2p, config.consensus, config.mempool, config.sync):
+    for section in (config.api, config.p2p, config.consensus, config.mempool, config.sync, config.store):
         name = type(section).__name__.removesuffix("Config").lower()
         for f in dataclasses.fields(section):
             value = getattr(section, f.name)
@@ -299,5 +342,7 @@ def _validate(config: NodeConfig) -> None:
         raise ConfigError("mempool.max_op_bytes must not exceed mempool.block_max_bytes")
     if config.log.format not in _LOG_FORMATS:
         raise ConfigError(f"log.format must be one of {', '.join(_LOG_FORMATS)} (got {config.log.format!r})")
+    if config.node.role not in ROLES:
+        raise ConfigError(f"node.role must be one of {', '.join(ROLES)} (got {config.node.role!r})")
     if config.log.level not in _LOG_LEVELS:
         raise ConfigError(f"log.level must be one of {', '.join(_LOG_LEVELS)} (got {config.log.level!r})")

@@ -49,10 +49,12 @@ from ledgr.errors import LedgrError, StorageError
 from ledgr.node.chain import Chain
 from ledgr.node.clock import Clock
 from ledgr.node.config import NodeConfig
+from ledgr.node.evidence_log import EvidenceLog
 from ledgr.node.logs import get_logger
 from ledgr.node.mempool import Mempool
 from ledgr.node.metrics import NodeMetrics
 from ledgr.node.peers import KIND_CONSENSUS, PeerNetwork
+from ledgr.node.relay import RelayFilter
 from ledgr.node.writer import DurableWriter
 
 MAX_INBOX = 20000
@@ -86,6 +88,8 @@ class ConsensusDriver:
         self.last_synced: Commit | None = None
         self.on_commit: list[Callable[[int, list[bytes]], None]] = []
         self.on_reject: list[Callable[[bytes], None]] = []
+        self.evidence: EvidenceLog | None = None
+        self.relay_filter: RelayFilter | None = None
 
     # ---- inputs ------------------------------------------------------------------------------
 
@@ -155,7 +159,10 @@ class ConsensusDriver:
 
     async def _perform(self, effect: Effect) -> None:
         if isinstance(effect, Broadcast):
-            self.peers.broadcast(KIND_CONSENSUS, encode_message(effect.message))
+            frame = encode_message(effect.message)
+            if self.relay_filter is not None:  # our own message relayed back is a duplicate
+                self.relay_filter.first_sighting(frame, self.clock.monotonic_s())
+            self.peers.broadcast(KIND_CONSENSUS, frame)
         elif isinstance(effect, SendTo):
             self.peers.send(PublicKey(effect.peer).multikey, KIND_CONSENSUS, encode_message(effect.message))
         elif isinstance(effect, ScheduleTimeout):
@@ -169,8 +176,10 @@ class ConsensusDriver:
         elif isinstance(effect, Decide):
             await self._commit(effect)
         elif isinstance(effect, ReportEvidence):
-            await self.writer.run(self.chain.record_evidence, effect.evidence)
-            log.warning("evidence", detail=repr(effect.evidence))
+            if self.evidence is not None:
+                await self.evidence.report(effect.evidence, self.writer)
+            else:
+                await self.writer.run(self.chain.record_evidence, effect.evidence)
 
     def _schedule(self, effect: ScheduleTimeout) -> None:
         loop = asyncio.get_running_loop()

@@ -58,5 +58,9 @@ class NodeMetrics:
         self.ops_rejected = Counter("ledgr_operations_rejected_total", "Operations rejected",
                                     ["stage"], registry=r)
 
+        self.evidence = Counter("ledgr_equivocation_evidence_total",
+                                "Conflicting votes of a validator seen by this node (evidence stored)",
+                                ["validator"], registry=r)
+
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))

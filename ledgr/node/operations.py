@@ -30,6 +30,7 @@ from ledgr.errors import Conflict, LedgrError, NotFound, PeerError, RateLimited,
 from ledgr.node.logs import get_logger
 from ledgr.node.mempool import PendingOp
 from ledgr.node.peers import KIND_OPERATION
+from ledgr.node.workers import SMALL_JOB_OPS
 
 if TYPE_CHECKING:
     from ledgr.node.runtime import Node
@@ -77,12 +78,16 @@ class OperationDesk:
         self._waiters: dict[bytes, set[asyncio.Future[None]]] = {}
         self._check_queue: list[tuple[bytes, asyncio.Future[LedgrError | None]]] = []
         self._check_task: asyncio.Future[None] | None = None
+        self._forwarded: list[bytes] = []
+        self._forward_task: asyncio.Future[None] | None = None
 
     # ---- entry ---------------------------------------------------------------------------------
 
     async def submit(self, envelope: bytes) -> tuple[str, bool]:
         """Check and accept one operation; returns its hash (hex) and whether it was new."""
         node = self.node
+        if node.observer:
+            raise Unavailable("this is an observer node (it takes no writes); submit to a validator")
         limit = node.config.mempool.max_op_bytes
         if len(envelope) > limit:
             raise TooLarge(f"operation exceeds {limit} bytes", limit=limit)
@@ -118,7 +123,7 @@ class OperationDesk:
             batch, self._check_queue = self._check_queue[:CHECK_BATCH], self._check_queue[CHECK_BATCH:]
             try:
                 verdicts = await node.chain.workers.check([e for e, _ in batch], node.chain.height + 1,
-                                                          node.chain.tip_time_ms + 1, True)
+                                                          node.chain.tip_time_ms + 1, True, self._idle())
             except Exception as exc:  # a dead worker must fail the requests, not hang them
                 log.error("check_worker_failed", error=str(exc) or type(exc).__name__)
                 verdicts = [Unavailable("the operation checker is unavailable; retry")] * len(batch)
@@ -126,19 +131,37 @@ class OperationDesk:
                 if not future.done():
                     future.set_result(verdict)
 
+    def _idle(self) -> bool:
+        """Few operations pending: the next block is small enough for the node's own thread."""
+        return len(self.node.mempool) < SMALL_JOB_OPS
+
     def on_forwarded(self, payload: bytes) -> None:
         """A peer forwarded operations: decode them off the loop and add the well-formed ones."""
         cfg = self.node.config.mempool
         envelopes = decode_batch(payload, FORWARD_MAX_OPS, cfg.max_op_bytes)
         fresh = [e for e in envelopes if sha256(e) not in self.node.mempool]
+        room = MAX_QUEUED_CHECKS - len(self._forwarded)
+        if len(fresh) > room:
+            self.node.metrics.ops_rejected.labels("forward_queue_full").inc(len(fresh) - max(room, 0))
+            fresh = fresh[:max(room, 0)]
         if fresh:
-            task = asyncio.ensure_future(self._admit_forwarded(fresh))
-            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+            self._forwarded.extend(fresh)
+            if self._forward_task is None or self._forward_task.done():
+                self._forward_task = asyncio.ensure_future(self._drain_forwarded())
+                self._forward_task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    async def _drain_forwarded(self) -> None:
+        """One task admits forwarded operations, all that arrived meanwhile in one worker job
+        (each job costs an IPC round trip; frames of one or two operations would multiply them)."""
+        while self._forwarded:
+            batch, self._forwarded = self._forwarded[:CHECK_BATCH], self._forwarded[CHECK_BATCH:]
+            await self._admit_forwarded(batch)
 
     async def _admit_forwarded(self, envelopes: list[bytes]) -> None:
         node = self.node
         chain = node.chain
-        verdicts = await chain.workers.check(envelopes, chain.height + 1, chain.tip_time_ms + 1, False)
+        verdicts = await chain.workers.check(envelopes, chain.height + 1, chain.tip_time_ms + 1, False,
+                                             self._idle())
         now = node.clock.monotonic_s()
         added = 0
         for envelope, error in zip(envelopes, verdicts, strict=True):

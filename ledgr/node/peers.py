@@ -17,6 +17,14 @@ Bounds and drop policy (a slow or dead peer can never exhaust memory):
 - no permessage-deflate (disabled explicitly on both sides): signatures and hashes barely compress,
   and deflating every proposal on the event loop would cost CPU for little gain.
 - frames from a key that left the validator set are dropped (``not_validator``).
+- sync clients: an authenticated key outside the validator set (an observer node, a validator
+  that is about to join, or one that was removed) may stay connected, at most
+  ``MAX_SYNC_CLIENTS`` at a time, but only its STATUS and sync frames are taken; consensus messages
+  and forwarded operations from it are dropped (``not_validator``), and broadcasts skip it.
+- who dials: the smaller key dials; the larger key dials only when no link has existed for
+  ``FALLBACK_DIAL_S`` (a validator added later knows the others' addresses, they may not know its
+  address); a node outside the validator set dials every configured peer, and a validator never
+  dials a configured peer outside the set (so each pair still has one connection).
 - at most ``MAX_PENDING_HANDSHAKES`` unauthenticated connections at a time (each has
   ``handshake_timeout_ms`` to authenticate); more are answered 503 (``handshake_limit``).
 """
@@ -27,6 +35,7 @@ import asyncio
 import contextlib
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,7 +44,7 @@ from aiohttp import web
 
 from ledgr.crypto import PrivateKey, PublicKey
 from ledgr.errors import PeerError
-from ledgr.node import handshake
+from ledgr.node import handshake, tls
 from ledgr.node.config import P2PConfig, PeerConfig
 from ledgr.node.logs import get_logger
 from ledgr.node.metrics import NodeMetrics
@@ -43,12 +52,16 @@ from ledgr.node.metrics import NodeMetrics
 PATH = "/p2p"
 MAX_QUEUED_BYTES = 64 << 20
 MAX_PENDING_HANDSHAKES = 32
+MAX_SYNC_CLIENTS = 16
+FALLBACK_DIAL_S = 3.0
 
 KIND_CONSENSUS = 1
 KIND_OPERATION = 2
 KIND_SYNC_REQUEST = 3
 KIND_SYNC_RESPONSE = 4
 KIND_STATUS = 5
+KIND_SNAPSHOT = 6
+SYNC_CLIENT_KINDS = frozenset({KIND_SYNC_REQUEST, KIND_SYNC_RESPONSE, KIND_STATUS, KIND_SNAPSHOT})
 
 MessageHandler = Callable[[str, int, bytes], None]
 
@@ -87,6 +100,7 @@ class PeerNetwork:
         self._closing = False
         self.on_connect: Callable[[str], None] | None = None
         self._handshaking = 0
+        self.last_frame_s: dict[str, float] = {}  # per peer key: when its last frame arrived
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -95,12 +109,15 @@ class PeerNetwork:
         app.router.add_get(PATH, self._accept)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=True)
+        site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=True,
+                           ssl_context=tls.server_context(self.config.tls_cert_file,
+                                                          self.config.tls_key_file, "p2p"))
         await site.start()
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=5))
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=5),
+                                              connector=aiohttp.TCPConnector(
+                                                  ssl=tls.client_context(self.config.tls_ca_file)))
         for peer in self.peers.values():
-            if self._i_dial(peer.public_key):
-                self._tasks.append(asyncio.create_task(self._dial_forever(peer)))
+            self._tasks.append(asyncio.create_task(self._dial_forever(peer)))
 
     async def close(self) -> None:
         self._closing = True
@@ -120,8 +137,16 @@ class PeerNetwork:
         """Adopt a new validator set: frames from removed keys are dropped from now on."""
         self.validators = set(validators)
 
+    def last_message_ms_ago(self, key: str) -> int | None:
+        """Milliseconds since ``key``'s last frame (None if none yet): shows one-way cuts."""
+        seen = self.last_frame_s.get(key)
+        return None if seen is None else int((time.monotonic() - seen) * 1000)
+
     def connected(self) -> set[str]:
         return set(self.links)
+
+    def _sync_clients(self) -> int:
+        return sum(1 for key in self.links if key not in self.validators)
 
     # ---- sending ---------------------------------------------------------------------------
 
@@ -139,17 +164,33 @@ class PeerNetwork:
         return True
 
     def broadcast(self, kind: int, payload: bytes) -> None:
+        """To every connected validator (sync clients only get what is addressed to them)."""
         for peer in list(self.links):
-            self.send(peer, kind, payload)
+            if peer in self.validators:
+                self.send(peer, kind, payload)
 
     # ---- connections -----------------------------------------------------------------------
 
     def _i_dial(self, other: str) -> bool:
-        return self.key.public_key.raw < _raw(other)
+        return self.me not in self.validators or self.key.public_key.raw < _raw(other)
+
+    def _never_dial(self, other: str) -> bool:
+        """A validator leaves a configured peer outside the set to dial it (a sync client)."""
+        return self.me in self.validators and other not in self.validators
 
     async def _dial_forever(self, peer: PeerConfig) -> None:
         delay_ms = self.config.reconnect_initial_ms
+        loop = asyncio.get_running_loop()
+        unlinked_since = loop.time()
         while not self._closing:
+            if peer.public_key in self.links:
+                unlinked_since = loop.time()
+                await asyncio.sleep(0.5)
+                continue
+            if self._never_dial(peer.public_key) or (
+                    not self._i_dial(peer.public_key) and loop.time() - unlinked_since < FALLBACK_DIAL_S):
+                await asyncio.sleep(0.5)
+                continue
             try:
                 await self._dial_once(peer)
                 delay_ms = self.config.reconnect_initial_ms
@@ -157,6 +198,8 @@ class PeerNetwork:
                 raise
             except (TimeoutError, PeerError, aiohttp.ClientError, OSError) as exc:
                 log.debug("peer_dial_failed", peer=peer.url, error=str(exc) or type(exc).__name__)
+            except Exception as exc:  # never let one odd failure end this peer's dialer for good
+                log.warning("peer_dial_error", peer=peer.url, error_type=type(exc).__name__, error=str(exc))
             jitter = random.uniform(0.5, 1.0)
             await asyncio.sleep(delay_ms * jitter / 1000)
             delay_ms = min(delay_ms * 2, self.config.reconnect_max_ms)
@@ -164,23 +207,37 @@ class PeerNetwork:
     async def _dial_once(self, peer: PeerConfig) -> None:
         assert self._session is not None
         timeout_s = self.config.handshake_timeout_ms / 1000
-        async with self._session.ws_connect(peer.url, max_msg_size=self.config.max_message_bytes,
-                                            heartbeat=5.0, autoping=True, compress=0) as ws:
-            my_nonce = handshake.fresh_nonce()
-            await ws.send_str(handshake.Hello(self.chain_id, self.me, my_nonce).to_frame())
-            reply = handshake.parse_hello(await ws.receive_str(timeout=timeout_s), want_sig=True)
-            if reply.chain_id != self.chain_id:
-                raise PeerError(f"peer {peer.url} is on chain {reply.chain_id!r}")
-            if reply.key != peer.public_key:
-                raise PeerError(f"peer {peer.url} presented a different validator key")
-            assert reply.sig is not None
-            handshake.check_signature(reply.key, handshake.transcript(
-                "acceptor", self.chain_id, self.me, reply.key, my_nonce, reply.nonce), reply.sig)
-            sig = handshake.sign(self.key, handshake.transcript(
-                "dialer", self.chain_id, self.me, reply.key, my_nonce, reply.nonce))
-            await ws.send_str(json.dumps({"t": "auth", "sig": sig.hex()}))
-            handshake.parse_frame(await ws.receive_str(timeout=timeout_s), "ok")
-            await self._serve_link(reply.key, ws)
+        # the whole opening (TCP, TLS, HTTP upgrade) is bounded, not only the TCP connect: a peer
+        # that accepts TCP and never answers the upgrade must not hold the dialer forever
+        ws = await asyncio.wait_for(
+            self._session.ws_connect(peer.url, max_msg_size=self.config.max_message_bytes, heartbeat=5.0,
+                                     autoping=True, compress=0), timeout_s)
+        async with ws:
+            try:
+                async with asyncio.timeout(timeout_s):
+                    key = await self._dial_handshake(peer, ws, timeout_s)
+            except TypeError as exc:  # aiohttp's WSMessageTypeError: closed or broken mid-handshake
+                raise PeerError(f"peer {peer.url} closed the connection during the handshake") from exc
+            await self._serve_link(key, ws)
+
+    async def _dial_handshake(self, peer: PeerConfig, ws: aiohttp.ClientWebSocketResponse,
+                              timeout_s: float) -> str:
+        """Dialer side of the signed handshake (``ledgr.node.handshake``); returns the peer's key."""
+        my_nonce = handshake.fresh_nonce()
+        await ws.send_str(handshake.Hello(self.chain_id, self.me, my_nonce).to_frame())
+        reply = handshake.parse_hello(await ws.receive_str(timeout=timeout_s), want_sig=True)
+        if reply.chain_id != self.chain_id:
+            raise PeerError(f"peer {peer.url} is on chain {reply.chain_id!r}")
+        if reply.key != peer.public_key:
+            raise PeerError(f"peer {peer.url} presented a different validator key")
+        assert reply.sig is not None
+        handshake.check_signature(reply.key, handshake.transcript(
+            "acceptor", self.chain_id, self.me, reply.key, my_nonce, reply.nonce), reply.sig)
+        sig = handshake.sign(self.key, handshake.transcript(
+            "dialer", self.chain_id, self.me, reply.key, my_nonce, reply.nonce))
+        await ws.send_str(json.dumps({"t": "auth", "sig": sig.hex()}))
+        handshake.parse_frame(await ws.receive_str(timeout=timeout_s), "ok")
+        return reply.key
 
     async def _accept(self, request: web.Request) -> web.StreamResponse:
         if self._handshaking >= MAX_PENDING_HANDSHAKES:
@@ -200,8 +257,11 @@ class PeerNetwork:
             hello = handshake.parse_hello(await ws.receive_str(timeout=timeout_s), want_sig=False)
             if hello.chain_id != self.chain_id:
                 raise PeerError(f"peer is on chain {hello.chain_id!r}")
-            if hello.key not in self.validators or hello.key == self.me:
-                raise PeerError("peer key is not a validator of this chain")
+            if hello.key == self.me:
+                raise PeerError("peer presented this node's own key")
+            if hello.key not in self.validators and self._sync_clients() >= MAX_SYNC_CLIENTS:
+                raise PeerError(f"peer key is not a validator and {MAX_SYNC_CLIENTS} sync clients are "
+                                "connected")
             my_nonce = handshake.fresh_nonce()
             sig = handshake.sign(self.key, handshake.transcript(
                 "acceptor", self.chain_id, hello.key, self.me, hello.nonce, my_nonce))
@@ -239,10 +299,11 @@ class PeerNetwork:
                     if msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
                         break
                     continue
-                if key not in self.validators:
+                data: bytes = msg.data
+                if key not in self.validators and data[0] not in SYNC_CLIENT_KINDS:
                     self.metrics.peer_dropped.labels("not_validator").inc()
                     continue
-                data: bytes = msg.data
+                self.last_frame_s[key] = time.monotonic()
                 self.on_message(key, data[0], data[1:])
         finally:
             if self.links.get(key) is link:

@@ -13,6 +13,13 @@ Start-up order (architecture.md §4, consensus.md §1.5):
    second copy of the key); a node without any record (new or wiped) instead stays out of consensus
    until it has synced past every height at which peers saw it vote;
 3. catch up by block sync while peers are ahead, then start consensus at the next height.
+
+Membership follows the chain (consensus.md §3): the consensus core gets each height's set from the
+validator record, the peer network adopts the set of the next height after every commit, and a node
+whose key is not (yet, or no longer) in the set runs its core as an observer of those heights — so a
+validator added by ``validators.update`` starts voting at H+2 without a restart. A node configured
+with ``[node] role = "observer"`` never runs consensus at all: it follows by block sync (see
+:mod:`ledgr.node.observer`).
 """
 
 from __future__ import annotations
@@ -26,27 +33,32 @@ from ledgr.consensus.codec import decode_message
 from ledgr.consensus.events import received
 from ledgr.consensus.messages import Commit, Vote
 from ledgr.crypto import PublicKey
-from ledgr.errors import ConfigError, InvalidInput, LedgrError, NotFound, PeerError, StorageError
+from ledgr.errors import InvalidInput, LedgrError, NotFound, PeerError, StorageError
 from ledgr.node import wire
 from ledgr.node.chain import Chain
 from ledgr.node.clock import Clock
 from ledgr.node.config import NodeConfig
 from ledgr.node.consensus_setup import make_core
 from ledgr.node.driver import ConsensusDriver
+from ledgr.node.evidence_log import EvidenceLog
 from ledgr.node.guard import DoubleSignGuard, vote_watermark
 from ledgr.node.keyfile import read_secret_key
 from ledgr.node.logs import get_logger
 from ledgr.node.mempool import Mempool
 from ledgr.node.metrics import NodeMetrics
+from ledgr.node.observer import follow_chain, observer_readiness
 from ledgr.node.operations import OperationDesk
 from ledgr.node.peers import (
     KIND_CONSENSUS,
     KIND_OPERATION,
+    KIND_SNAPSHOT,
     KIND_STATUS,
     KIND_SYNC_REQUEST,
     KIND_SYNC_RESPONSE,
     PeerNetwork,
 )
+from ledgr.node.relay import RelayFilter
+from ledgr.node.statesync import StateSync
 from ledgr.node.sync import CHECK_INTERVAL_S, BlockSync
 from ledgr.node.writer import DurableWriter
 
@@ -64,18 +76,23 @@ class Node:
         self.key = read_secret_key(config.validator_key_file)
         self.me = self.key.public_key.multikey
         self.chain = Chain.open(config, self.key.public_key.raw)
-        self.writer = DurableWriter()
+        self.writer = DurableWriter(config.store.fault_delay_ms)
+        if self.writer.delay_ms:
+            log.warning("fault_injection_active", disk_delay_ms=self.writer.delay_ms)
         self.mempool = Mempool(config.mempool.max_ops, config.mempool.max_bytes)
         validators = self.chain.validator_keys(self.chain.height + 1)
-        if self.me not in validators:
-            raise ConfigError(f"the validator key in {config.validator_key_file} is not a validator "
-                              f"of chain {self.chain.chain_id}")
+        self.observer = config.node.role == "observer"
+        if self.me not in validators and not self.observer:
+            log.info("not_a_validator_yet", key=self.me[:16],
+                     note="following the chain; votes once a validators.update adds this key")
         self.peers = PeerNetwork(self.chain.chain_id, self.key, validators, config.p2p.peers, config.p2p,
                                  self._on_peer_frame, self.metrics)
         self.peers.on_connect = self._send_status
         self.core = make_core(self.chain, self.key, config)
         self.driver = ConsensusDriver(self.core, self.chain, self.peers, self.writer, self.mempool, config,
                                       self.metrics, self.clock)
+        self.evidence = EvidenceLog(self.chain.store, self.metrics.evidence)
+        self.driver.evidence = self.evidence
         self.driver.on_commit.append(self._after_commit)
         self.driver.on_reject.append(lambda op_hash: self.desk.notify([op_hash]))
         self.sync = BlockSync(self.peers, self.metrics, config.sync.batch_blocks,
@@ -84,6 +101,9 @@ class Node:
         self.guard = DoubleSignGuard(self.chain.chain_id, self.key.public_key,
                                      self.chain.store.get_consensus_state())
         self.desk = OperationDesk(self)
+        self.relay_filter = RelayFilter()
+        self.driver.relay_filter = self.relay_filter
+        self.statesync = StateSync(self)
         self.latest_votes: dict[str, bytes] = {}
         self._latest_vote_marks: dict[str, tuple[int, int, int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -107,6 +127,10 @@ class Node:
     async def _run(self) -> None:
         try:
             await self._collect_statuses()
+            await self.statesync.run()
+            if self.observer:
+                await follow_chain(self)
+                return
             self.guard.check(self.chain.height)
             while self.chain.height < self.guard.must_sync_past or self.sync.should_sync(self._now()):
                 await self.sync.catch_up(self._apply_synced)
@@ -181,13 +205,16 @@ class Node:
                 self.desk.on_forwarded(payload)
             elif kind == KIND_STATUS:
                 status = wire.decode_status(payload)
-                self.sync.on_status(peer, status)
+                if peer in self.peers.validators:  # a sync client's claimed height must not pause us
+                    self.sync.on_status(peer, status)
                 if status.vote is not None:
                     self.guard.observe(status.vote)
             elif kind == KIND_SYNC_REQUEST:
                 self._serve_sync(peer, payload)
             elif kind == KIND_SYNC_RESPONSE:
                 self.sync.on_response(peer, payload)
+            elif kind == KIND_SNAPSHOT:
+                self.statesync.on_frame(peer, payload)
             else:
                 self.metrics.peer_dropped.labels("unknown_kind").inc()
         except (InvalidInput, PeerError) as exc:
@@ -195,7 +222,13 @@ class Node:
             log.debug("peer_frame_dropped", peer=peer[:16], error=exc.detail)
 
     def _on_consensus(self, peer: str, payload: bytes) -> None:
+        if not self.relay_filter.first_sighting(payload, self.clock.monotonic_s()):
+            self.metrics.peer_dropped.labels("duplicate").inc()
+            return
         message = decode_message(payload, self.config.mempool.block_max_bytes)
+        if message.height > self.chain.height:  # relay (ledgr.node.relay); stale heights are not
+            for other in self.peers.connected() & self.peers.validators - {peer}:
+                self.peers.send(other, KIND_CONSENSUS, payload)
         if isinstance(message, Vote):
             known = self.latest_votes.get(peer)
             if known is None or self._latest_vote_marks.get(peer, (0, 0, 0)) < vote_watermark(message):
@@ -239,6 +272,8 @@ class Node:
             return False, self.fatal.detail
         if not self.started or self.sync.catching_up:
             return False, "catching up"
+        if self.observer:
+            return observer_readiness(self)
         validators = self.chain.validator_keys(self.chain.height + 1)
         quorum = self.chain.quorum(self.chain.height + 1)
         connected = len(self.peers.connected() & validators) + 1
@@ -254,11 +289,15 @@ class Node:
             validators.append({**entry, "self": key == self.me,
                                "connected": key == self.me or key in connected,
                                "height": self.chain.height if key == self.me
-                               else (self.sync.views[key].height if key in self.sync.views else None)})
+                               else (self.sync.views[key].height if key in self.sync.views else None),
+                               "last_message_ms_ago": None if key == self.me
+                               else self.peers.last_message_ms_ago(key)})
         tip = self.chain.tip_json()
         return {
             "chain_id": self.chain.chain_id,
             "node": self.config.name,
+            "role": self.config.node.role,
+            "voting": not self.observer and self.me in self.chain.validator_keys(self.chain.height + 1),
             "version": __version__,
             "height": self.chain.height,
             "app_root": tip.get("app_root"),
@@ -270,6 +309,8 @@ class Node:
             "mempool": {"operations": len(self.mempool), "bytes": self.mempool.size_bytes},
             "validators": validators,
             "genesis_hash": self.chain.genesis_hash_hex,
+            "evidence": self.evidence.status(),
+            **({"faults": {"disk_delay_ms": self.writer.delay_ms}} if self.writer.delay_ms else {}),
         }
 
     def _consensus_status(self) -> dict[str, Any]:

@@ -6,7 +6,8 @@ bring this node along), the node pauses consensus and fetches blocks with their 
 has them, ``batch_blocks`` at a time. Each block is checked before it is stored: its QC must carry a
 quorum of valid precommits of the validator set of that height (which the node derives itself by
 applying blocks in order), the block must extend the local tip, and re-executing it must reproduce
-the header's ``app_root``. Every block commits in its own durable transaction, so interrupting sync
+the header's ``app_root``. The next batch is requested while the current one is applied. Every block
+commits in its own durable transaction, so interrupting sync
 at any point (even SIGKILL) and restarting resumes from the last stored block. Progress is visible
 in the log, in the ``ledgr_sync_*`` metrics and in ``/v1/status`` (``catching_up``).
 """
@@ -115,6 +116,7 @@ class BlockSync:
         self.catching_up = True
         self.metrics.catching_up.set(1)
         start_height = self.local_height()
+        prefetch: asyncio.Task[list[wire.SyncedBlock]] | None = None
         try:
             while True:
                 target = self.best_height()
@@ -122,7 +124,13 @@ class BlockSync:
                 self._progress(start_height, height, target)
                 if height >= target:
                     return applied
-                blocks = await self.fetch(height + 1)
+                blocks = await prefetch if prefetch is not None else await self.fetch(height + 1)
+                prefetch = None
+                if blocks and blocks[0].height != height + 1:
+                    blocks = await self.fetch(height + 1)
+                if blocks and blocks[-1].height < target:
+                    # fetch the next batch while this one is verified and executed
+                    prefetch = asyncio.create_task(self.fetch(blocks[-1].height + 1))
                 if not blocks:
                     await asyncio.sleep(CHECK_INTERVAL_S)
                     if self.best_height() <= self.local_height():
@@ -142,6 +150,10 @@ class BlockSync:
                     applied += 1
                 log.info("sync_progress", height=self.local_height(), target=target)
         finally:
+            if prefetch is not None:
+                prefetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await prefetch
             self.catching_up = False
             self.metrics.catching_up.set(0)
             self._progress(start_height, self.local_height(), self.best_height())

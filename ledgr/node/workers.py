@@ -17,6 +17,9 @@ for checks, the error class name, detail and extra members, rebuilt into the sam
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import multiprocessing
 import os
 import threading
@@ -36,6 +39,7 @@ from ledgr.store.store import Store
 
 ErrorInfo = tuple[str, str, dict[str, Any]]
 SMALL_JOB_OPS = 8
+CHECK_BATCH = 64
 PARENT_POLL_S = 1.0
 
 _store: Store | None = None
@@ -111,6 +115,10 @@ def _check_on(store: Store, envelopes: list[bytes], height: int, time_ms: int,
               full: bool) -> list[ErrorInfo | None]:
     """Per envelope: None when admissible; with ``full`` the whole state check, else decoding only.
 
+    Without ``full`` (operations forwarded by a validator) the state check still runs, but only to
+    warm this process's memos (``ledgr.ledger.memo``: decoding, signature, the document of a
+    ``did.create``), so the block that carries the operation executes faster; its verdict is not
+    used (the proposer and every validator check again against the block's state).
     Operations already committed are reported as ``Conflict`` (rule ``committed``)."""
     out: list[ErrorInfo | None] = []
     with store.snapshot() as view:
@@ -123,6 +131,8 @@ def _check_on(store: Store, envelopes: list[bytes], height: int, time_ms: int,
                     check_operation(view, envelope, height=height, time_ms=time_ms)
                 else:
                     decode_operation(envelope)
+                    with contextlib.suppress(LedgrError):
+                        check_operation(view, envelope, height=height, time_ms=time_ms)
                 out.append(None)
             except LedgrError as exc:
                 out.append(_error_info(exc))
@@ -172,25 +182,80 @@ class _Worker:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-class LedgerWorkers:
-    """Two spawned worker processes: one for blocks (build, execute), one for operation checks.
+PRIORITY_BLOCK = 0
+PRIORITY_CHECK = 1
 
-    Jobs of at most ``SMALL_JOB_OPS`` operations run on a thread of the node instead (over the node's
-    own store): they hold the GIL for a millisecond or two, less than a round trip to a worker costs
-    on a busy machine, so light-load latency does not pay for the process hop.
+
+class _PriorityGate:
+    """Lets one job at a time reach the worker, block jobs before operation checks.
+
+    The worker's executor queue is first-in-first-out; without the gate a block to build or
+    validate — on the critical path of every height — would wait behind every check queued under
+    load. Checks are small batches (``CHECK_BATCH`` operations, a few milliseconds), so a block job
+    waits at most for the one check already running.
+    """
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if not self._busy and not self._waiting:
+            self._busy = True
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # the turn was handed to us as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _priority, _order, future = heapq.heappop(self._waiting)
+            if not future.done():
+                future.set_result(None)
+                return
+        self._busy = False
+
+
+class LedgerWorkers:
+    """One spawned worker process for the node's ledger work: building and executing blocks, and
+    checking operations on entry (and preparing forwarded ones).
+
+    One process, not one per kind of job, so the memos of pure per-operation work
+    (``ledgr.ledger.memo``) filled by the checks — which run while operations wait in the mempool —
+    are hit when the block holding them is built or executed on the critical path of a height.
+    A priority gate runs block jobs before queued checks.
+
+    Blocks of at most ``SMALL_JOB_OPS`` operations are built or executed on a thread of the node
+    instead (over the node's own store): they hold the GIL for a millisecond or two, less than a
+    round trip to a worker costs on a busy machine, so light-load latency does not pay for the
+    process hop. Checks run in the worker — where the memos they fill are used — unless the node is
+    idle (see :meth:`check`).
     """
 
     def __init__(self, data_dir: Path, store: Store) -> None:
-        self._blocks = _Worker(data_dir)
-        self._checks = _Worker(data_dir)
+        self._worker = _Worker(data_dir)
+        self._gate = _PriorityGate()
         self._store = store
         self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledgr-small-jobs")
 
     async def _local(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._threads, fn, self._store, *args)
 
+    async def _remote(self, priority: int, fn: Any, *args: Any) -> Any:
+        await self._gate.acquire(priority)
+        try:
+            return await self._worker.run(fn, *args)
+        finally:
+            self._gate.release()
+
     async def warm_up(self) -> None:
-        await asyncio.gather(self._blocks.run(_ping), self._checks.run(_ping))
+        await self._remote(PRIORITY_BLOCK, _ping)
 
     async def build(self, chain_id: str, height: int, time_ms: int, prev_hash: bytes, proposer: bytes,
                     envelopes: list[bytes], max_ops: int | None) -> tuple[Block, BlockResult]:
@@ -198,29 +263,34 @@ class LedgerWorkers:
         if len(envelopes) <= SMALL_JOB_OPS:
             block_bytes, result = await self._local(_build_on, *args)
         else:
-            block_bytes, result = await self._blocks.run(_build, *args)
+            block_bytes, result = await self._remote(PRIORITY_BLOCK, _build, *args)
         return Block.decode(block_bytes), result
 
     async def execute(self, block_bytes: bytes, op_count: int) -> BlockResult:
         if op_count <= SMALL_JOB_OPS:
             outcome = await self._local(_execute_on, block_bytes)
         else:
-            outcome = await self._blocks.run(_execute, block_bytes)
+            outcome = await self._remote(PRIORITY_BLOCK, _execute, block_bytes)
         if isinstance(outcome, tuple):
             raise rebuild_error(outcome)
         result: BlockResult = outcome
         return result
 
-    async def check(self, envelopes: list[bytes], height: int, time_ms: int,
-                    full: bool) -> list[LedgrError | None]:
-        if len(envelopes) <= SMALL_JOB_OPS // 2 or (not full and len(envelopes) <= SMALL_JOB_OPS * 4):
+    async def check(self, envelopes: list[bytes], height: int, time_ms: int, full: bool,
+                    idle: bool = False) -> list[LedgrError | None]:
+        """Check operations; ``idle`` (the node has almost nothing pending, so the next block will
+        be small and built or executed on the node's thread) lets a few run on that thread too,
+        where that block will find their memos — and light load skips the process hop."""
+        if idle and len(envelopes) <= SMALL_JOB_OPS // 2:
             infos = await self._local(_check_on, envelopes, height, time_ms, full)
-        else:
-            infos = await self._checks.run(_check, envelopes, height, time_ms, full)
+            return [None if info is None else rebuild_error(info) for info in infos]
+        infos = []
+        for start in range(0, len(envelopes), CHECK_BATCH):
+            infos += await self._remote(PRIORITY_CHECK, _check, envelopes[start:start + CHECK_BATCH],
+                                        height, time_ms, full)
         return [None if info is None else rebuild_error(info) for info in infos]
 
     def close(self) -> None:
-        """Stop both workers (a running job finishes first; queued ones are cancelled)."""
-        self._blocks.close()
-        self._checks.close()
+        """Stop the worker (a running job finishes first; queued ones are cancelled)."""
+        self._worker.close()
         self._threads.shutdown(wait=True, cancel_futures=True)

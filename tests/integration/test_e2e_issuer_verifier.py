@@ -138,7 +138,7 @@ def test_issue_on_a_verify_on_b_revoke_and_see_it_on_c(network: list[tn.TestnetN
 
     listed_validators = cli("validators", "list", "--node", b.url, "--json")
     assert listed_validators.returncode == 0, listed_validators.stderr
-    assert len(json.loads(listed_validators.stdout)) == 3
+    assert len(json.loads(listed_validators.stdout)["active"]["validators"]) == 3
 
     slug = listed["statusListCredential"].rsplit("/", 1)[-1]
     for node in (b, c):

@@ -84,6 +84,9 @@ async def test_three_validators_connect_pairwise_and_exchange_frames(cluster: li
     assert b.received == [(a.key.public_key.multikey, KIND_CONSENSUS, b"vote")]
     assert c.received == [(a.key.public_key.multikey, KIND_CONSENSUS, b"vote")]
     assert a.metrics.peers_connected._value.get() == 2
+    assert b.net is not None
+    assert b.net.last_message_ms_ago(c.key.public_key.multikey) is None  # c sent nothing yet
+    assert 0 <= b.net.last_message_ms_ago(a.key.public_key.multikey) < 5000  # type: ignore[operator]
 
 
 async def test_node_of_another_chain_is_refused() -> None:
@@ -101,7 +104,8 @@ async def test_node_of_another_chain_is_refused() -> None:
         await good.net.close()
 
 
-async def test_unknown_key_is_refused() -> None:
+async def test_unknown_key_without_a_valid_signature_is_refused() -> None:
+    """A key outside the validator set may connect as a sync client, but only by proving it holds it."""
     good = make_nodes(1)[0]
     await start([good])
     try:
@@ -109,8 +113,12 @@ async def test_unknown_key_is_refused() -> None:
         async with aiohttp.ClientSession() as session, session.ws_connect(good.url) as ws:
             await ws.send_str(handshake.Hello(CHAIN, stranger.public_key.multikey,
                                               handshake.fresh_nonce()).to_frame())
+            reply = await ws.receive(timeout=3)
+            assert reply.type == aiohttp.WSMsgType.TEXT
+            await ws.send_str(json.dumps({"t": "auth", "sig": "00" * 64}))
             msg = await ws.receive(timeout=3)
             assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            assert good.net is not None and good.net.connected() == set()
     finally:
         assert good.net is not None
         await good.net.close()

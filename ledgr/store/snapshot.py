@@ -1,0 +1,140 @@
+"""State snapshots for state sync (issue 7 "Growth"; consensus.md §1.5 "State sync").
+
+A snapshot is the state tree under one QC'd ``app_root``: its SMT *pages* (``docs/formats.md``
+§4, content-addressed, served by hash) and the key/value entries the leaves commit to. This module
+is the store's side of it:
+
+* serving: pages by hash (any kept version), and the current state's entries in LMDB key order from
+  a cursor (meta keys such as the ledger tip are not state leaves and are skipped);
+* receiving: verified pages and entries are *staged* into the store chunk by chunk, each write
+  together with the ``statesync`` marker (anchor height, header, QC, value cursor) in one durable
+  transaction, so a killed download resumes where it stopped;
+* installing: one transaction checks that the staged state holds exactly the snapshot's leaves
+  (every ``H(key)``/``H(value)`` pair, nothing else), stores the anchor block and QC, sets both tips
+  and clears the marker. Blocks before the anchor are not stored (no back-fill): such a node serves
+  state and proofs from the anchor on, and block history from the anchor on.
+
+While the marker exists the store is not a usable chain; the node resumes state sync before anything
+else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import lmdb
+
+from ledgr.crypto import sha256
+from ledgr.errors import StorageError
+from ledgr.ledger.state import TIP_KEY
+from ledgr.ledger.state import Tip as LedgerTip
+from ledgr.store import keys
+from ledgr.store.env import BLOCK_HASHES, BLOCKS, META, QCS, SMT, STATE
+from ledgr.store.store import Store
+from ledgr.store.view import META_TIP, StoreView, Tip
+
+MARKER = b"statesync"
+_META_PREFIX = keys.data_key(b"\x00")[:2]  # "=" + 0x00: ledger meta keys, not tree leaves
+_HASHED = b"#"
+
+
+def key_hash_of(data_key: bytes) -> bytes:
+    """``H(key)`` (the SMT leaf key) of a state entry stored under LMDB key ``data_key``."""
+    if data_key[:1] == _HASHED:
+        return data_key[1:]
+    return sha256(data_key[1:])
+
+
+def is_meta(data_key: bytes) -> bool:
+    return data_key[:2] == _META_PREFIX
+
+
+def state_chunk(view: StoreView, after: bytes, max_entries: int,
+                max_bytes: int) -> tuple[list[tuple[bytes, bytes]], bool]:
+    """Up to ``max_entries``/``max_bytes`` state entries with LMDB keys > ``after``; and whether the
+    state ends there."""
+    out: list[tuple[bytes, bytes]] = []
+    size = 0
+    start = after + b"\x00" if after else b""
+    for data_key, value in view.iter_db(STATE, start):
+        if is_meta(data_key):
+            continue
+        if len(out) >= max_entries or (out and size + len(data_key) + len(value) > max_bytes):
+            return out, False
+        out.append((data_key, value))
+        size += len(data_key) + len(value)
+    return out, True
+
+
+def pages(view: StoreView, hashes: list[bytes]) -> list[tuple[bytes, bytes]]:
+    """The stored pages among ``hashes`` (a pruned or unknown page is left out)."""
+    found = []
+    for page_hash in hashes:
+        page = view.get_node(page_hash)
+        if page is not None:
+            found.append((page_hash, bytes(page)))
+    return found
+
+
+def read_marker(store: Store) -> dict[str, Any] | None:
+    return store.read(lambda view: view.meta_json(MARKER))
+
+
+def stage(store: Store, marker: Mapping[str, Any], page_items: Mapping[bytes, bytes],
+          entries: list[tuple[bytes, bytes]]) -> None:
+    """Durably add verified pages and entries, with the marker that says how far the download got."""
+    encoded = json.dumps(dict(marker), sort_keys=True).encode("utf-8")
+
+    def write(txn: lmdb.Transaction) -> None:
+        dbs = store._dbs
+        if page_items:
+            with txn.cursor(db=dbs[SMT]) as cursor:
+                cursor.putmulti(sorted(page_items.items()))
+        if entries:
+            with txn.cursor(db=dbs[STATE]) as cursor:
+                cursor.putmulti(sorted(entries))
+        txn.put(MARKER, encoded, db=dbs[META])
+
+    size = sum(len(v) + 64 for v in page_items.values()) + sum(len(k) + len(v) for k, v in entries)
+    store._write(write, size + 4096)
+
+
+def install(store: Store, leaves: Mapping[bytes, bytes], block_bytes: bytes, qc_bytes: bytes, height: int,
+            block_hash: bytes, app_root: bytes, time_ms: int) -> int:
+    """Make the staged snapshot the store's state at ``height`` (one durable transaction).
+
+    Deletes staged or older entries that are not leaves of the snapshot, and refuses (nothing is
+    changed) unless every leaf has its exact value. Returns the number of state entries."""
+    result: list[int] = []
+
+    def write(txn: lmdb.Transaction) -> None:
+        dbs = store._dbs
+        matched = 0
+        stale: list[bytes] = []
+        with txn.cursor(db=dbs[STATE]) as cursor:
+            for raw_key, raw_value in cursor:
+                data_key = bytes(raw_key)
+                if is_meta(data_key):
+                    continue
+                if leaves.get(key_hash_of(data_key)) == sha256(bytes(raw_value)):
+                    matched += 1
+                else:
+                    stale.append(data_key)
+        if matched != len(leaves):
+            raise StorageError(f"the staged state holds {matched} of the snapshot's {len(leaves)} entries")
+        for data_key in stale:
+            txn.delete(data_key, db=dbs[STATE])
+        height_key = keys.height_key(height)
+        txn.put(height_key, block_bytes, db=dbs[BLOCKS])
+        txn.put(height_key, qc_bytes, db=dbs[QCS])
+        txn.put(keys.checked_key(block_hash), height_key, db=dbs[BLOCK_HASHES])
+        ledger_tip = LedgerTip(height, block_hash, app_root, time_ms)
+        txn.put(keys.data_key(TIP_KEY), ledger_tip.encode(), db=dbs[STATE])
+        txn.put(META_TIP, Tip(height, block_hash, app_root).encode(), db=dbs[META])
+        txn.delete(MARKER, db=dbs[META])
+        result.append(matched)
+
+    store._write(write, len(block_bytes) + len(qc_bytes) + 4096)
+    return result[0]
