@@ -177,7 +177,7 @@ class ConsensusDriver:
             await self._commit(effect)
         elif isinstance(effect, ReportEvidence):
             if self.evidence is not None:
-                await self.writer.run(self.evidence.record, effect.evidence)
+                await self.evidence.report(effect.evidence, self.writer)
             else:
                 await self.writer.run(self.chain.record_evidence, effect.evidence)
 

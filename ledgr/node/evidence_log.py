@@ -22,6 +22,7 @@ from ledgr.consensus.evidence import Evidence, decode_evidence, encode_evidence
 from ledgr.crypto import PublicKey, sha256
 from ledgr.errors import LedgrError
 from ledgr.node.logs import get_logger
+from ledgr.node.writer import DurableWriter
 from ledgr.store.keys import data_key
 from ledgr.store.store import Store
 
@@ -71,18 +72,35 @@ class EvidenceLog:
             self.recent.append(describe(evidence))
 
     def record(self, evidence: Evidence) -> bool:
-        """Store and surface ``evidence`` (runs on the writer thread); False for a duplicate."""
-        raw = encode_evidence(evidence)
-        digest = sha256(raw)
+        """Store and surface ``evidence`` now (blocking write); False for a duplicate."""
+        raw, digest = self._encoded(evidence)
         if digest in self.seen:
             return False
         self.store.put_record("consensus", PREFIX + digest, raw)
+        self._note(digest, evidence)
+        return True
+
+    async def report(self, evidence: Evidence, writer: DurableWriter) -> bool:
+        """As :meth:`record`, with the durable write on the node's writer thread (in order with the
+        consensus persists) and the in-memory view updated on the event loop."""
+        raw, digest = self._encoded(evidence)
+        if digest in self.seen:
+            return False
+        await writer.run(self.store.put_record, "consensus", PREFIX + digest, raw)
+        self._note(digest, evidence)
+        return True
+
+    @staticmethod
+    def _encoded(evidence: Evidence) -> tuple[bytes, bytes]:
+        raw = encode_evidence(evidence)
+        return raw, sha256(raw)
+
+    def _note(self, digest: bytes, evidence: Evidence) -> None:
         self.seen.add(digest)
         entry = describe(evidence)
         self.recent.append(entry)
         self.counter.labels(entry["validator"]).inc()
         log.error("equivocation_evidence", **entry)
-        return True
 
     def status(self) -> dict[str, Any]:
         return {"count": len(self.seen), "recent": list(self.recent)}

@@ -69,3 +69,10 @@ def test_evidence_is_stored_counted_and_survives_a_restart(tmp_path: Path) -> No
         again = EvidenceLog(store, NodeMetrics().evidence)
         assert again.status()["count"] == 2
         assert not again.record(evidence)  # type: ignore[arg-type]
+        writer = DurableWriter()
+        try:
+            assert asyncio.run(again.report(_evidence(round_=3), writer))  # type: ignore[arg-type]
+            assert not asyncio.run(again.report(evidence, writer))  # type: ignore[arg-type]
+        finally:
+            writer.close()
+        assert again.status()["count"] == 3 and again.status()["recent"][-1]["round"] == 3
