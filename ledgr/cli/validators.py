@@ -189,8 +189,7 @@ def add(name: str, node_key: str, new_admin_key: str, url: str, admin_key_file: 
     The new node's config lists the existing validators as peers; they need no change (the new node
     dials them; it follows the chain until its set activates, then votes).
     Example:
-      ledgr validators add node3 z6Mk… z6Mk… --node http://127.0.0.1:8700 \
-          --admin-key admin.key --out change.json
+      ledgr validators add node3 z6Mk… z6Mk… --node URL --admin-key admin.key --out change.json
     """
     _propose(url, admin_key_file, approvals, out, valid_blocks, force, f"add {name}",
              lambda current: membership.added(current, name, node_key, new_admin_key))
