@@ -185,7 +185,7 @@ def test_vc_workers_exit_with_a_killed_node(network: list[tn.TestnetNode]) -> No
     a = network[0]
     assert a.pid is not None
     children = worker_pids(a.pid)
-    assert len(children) == 3, "two ledger workers and the VC worker"
+    assert len(children) == 2, "one ledger worker and the VC worker"
     os.kill(a.pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while any(tn.pid_alive(pid) for pid in children) and time.monotonic() < deadline:
