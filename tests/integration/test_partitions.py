@@ -127,8 +127,6 @@ def test_one_way_cut_does_not_stall_the_network(cluster: FaultCluster, tmp_path:
     run_scenario(cluster, SEED + 20, body, tmp_path)
 
 
-@pytest.mark.xfail(strict=False, reason="the node does not relay consensus messages yet; a one-way ring "
-                   "can stall forever (requests-from-faults.md item 1)")
 def test_one_way_ring_needs_relay(cluster: FaultCluster, tmp_path: Path) -> None:
     """Each node hears exactly one other: only relayed messages reach everyone."""
     def body() -> None:
