@@ -59,7 +59,7 @@ def test_token_create_list_revoke(runner: CliRunner, tmp_path: Path) -> None:
     audit = (tmp_path / "audit.log").read_text()
     events = [json.loads(line)["event"] for line in audit.splitlines()]
     assert events == ["token.created", "token.revoked"]
-    assert token not in audit and token.rsplit("_", 1)[1] not in audit
+    assert token not in audit and token.split("_", 2)[2] not in audit  # ledgr_<id>_<secret>
 
 
 def test_token_create_json(runner: CliRunner, tmp_path: Path) -> None:
