@@ -22,7 +22,7 @@ from ledgr.errors import (
 
 MAX_RESPONSE_BYTES = 16 << 20
 # a node's problem+json status → the error class the CLI re-raises (its detail is shown as is)
-_BY_STATUS: dict[int, type[LedgrError]] = {
+BY_STATUS: dict[int, type[LedgrError]] = {
     400: InvalidInput, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 413: TooLarge,
     422: Unprocessable, 429: RateLimited, 503: Unavailable,
 }
@@ -53,7 +53,7 @@ def request_json(base: str, path: str, body: Any = None, timeout_s: float = 30.0
             detail = problem.get("detail") or problem.get("title") or str(exc)
         except (ValueError, AttributeError):
             detail = f"HTTP {exc.code}"
-        raise _BY_STATUS.get(exc.code, Unavailable)(f"{base}: {detail}", status=exc.code) from exc
+        raise BY_STATUS.get(exc.code, Unavailable)(f"{base}: {detail}", status=exc.code) from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise Unavailable(f"cannot reach node at {base}: {reason}") from exc

@@ -17,27 +17,14 @@ from typing import Any
 import click
 
 from ledgr.cli.base import EXIT_FAILED, echo_json, read_json_file
-from ledgr.cli.http import MAX_RESPONSE_BYTES
+from ledgr.cli.http import BY_STATUS, MAX_RESPONSE_BYTES
 from ledgr.cli.vc import vc
 from ledgr.errors import (
-    Conflict,
-    Forbidden,
     InvalidInput,
-    LedgrError,
-    NotFound,
-    RateLimited,
-    TooLarge,
-    Unauthorized,
     Unavailable,
-    Unprocessable,
 )
 
 COMMANDS: list[click.Command] = []
-# a node's problem status → the error the CLI re-raises (one line: the node's detail)
-_BY_STATUS: dict[int, type[LedgrError]] = {
-    400: InvalidInput, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 413: TooLarge,
-    422: Unprocessable, 429: RateLimited, 503: Unavailable,
-}
 
 node_option = click.option("--node", required=True, envvar="LEDGR_NODE", metavar="URL",
                            help="Base URL of the node, e.g. http://127.0.0.1:8700 (or LEDGR_NODE).")
@@ -63,7 +50,7 @@ def call_node(base: str, path: str, body: Any, token: str | None, timeout_s: flo
             detail = problem.get("detail") or problem.get("title") or f"HTTP {exc.code}"
         except (ValueError, AttributeError):
             detail = f"HTTP {exc.code}"
-        raise _BY_STATUS.get(exc.code, Unavailable)(f"{base} answered {exc.code}: {detail}",
+        raise BY_STATUS.get(exc.code, Unavailable)(f"{base} answered {exc.code}: {detail}",
                                                     status=exc.code) from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         raise Unavailable(f"cannot reach node at {base}: {getattr(exc, 'reason', exc)}") from exc
