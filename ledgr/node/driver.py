@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -76,6 +77,7 @@ class ConsensusDriver:
         self.metrics = metrics
         self.clock = clock
         self.inbox: asyncio.Queue[Input] = asyncio.Queue()
+        self._urgent: deque[Input] = deque(maxlen=4)
         self.started_height = 0
         self.round = 0
         self.paused = False
@@ -83,6 +85,8 @@ class ConsensusDriver:
         self._timers: set[asyncio.TimerHandle] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._last_commit_s = clock.monotonic_s()
         self.peer_activity_height = 0
         self.last_synced: Commit | None = None
@@ -107,17 +111,20 @@ class ConsensusDriver:
     async def run(self) -> None:
         self._spawn(self._height_starter())
         while True:
-            item = await self.inbox.get()
+            item = self._urgent.popleft() if self._urgent else await self.inbox.get()
             if self.paused and not isinstance(item, Start | SyncedCommit):
                 if len(self._held) < MAX_INBOX:
                     self._held.append(item)
                 continue
+            self._idle.clear()
             try:
                 await self._step(item)
             except StorageError:
                 raise  # the store cannot take the decided block: stop the node (a restart recovers)
             except LedgrError as exc:
                 log.warning("consensus_input_rejected", error=exc.detail, input=type(item).__name__)
+            finally:
+                self._idle.set()
 
     async def close(self) -> None:
         for timer in self._timers:
@@ -196,6 +203,7 @@ class ConsensusDriver:
         if effect.round > self.round and effect.height == self.started_height:
             self.round = effect.round
             self.metrics.round.set(effect.round)
+            self.metrics.round_changes.inc()
             log.info("round_started", height=effect.height, round=effect.round)
 
     def _spawn(self, coro: Any) -> None:
@@ -239,6 +247,8 @@ class ConsensusDriver:
         self.metrics.store_seconds.observe(self.clock.monotonic_s() - started)
         self.after_commit(committed.height, committed.op_hashes, started)
         self.started_height = 0
+        if len(self.mempool) > 0 or self._peer_ahead():
+            self.start_next_height(urgent=True)
         self._wake.set()
 
     def after_commit(self, height: int, op_hashes: list[bytes], started_s: float) -> None:
@@ -257,9 +267,13 @@ class ConsensusDriver:
             callback(height, op_hashes)
         log.debug("committed", height=height, ops=len(op_hashes), ms=round((now - started_s) * 1000, 2))
 
-    def pause(self) -> None:
-        """Hold consensus inputs while block sync runs (timers and results are kept, not lost)."""
+    async def pause(self) -> None:
+        """Hold consensus inputs while block sync runs (timers and results are kept, not lost).
+
+        Returns once the step in progress (e.g. storing a decided block) has finished, so block sync
+        never races consensus for the same height."""
         self.paused = True
+        await self._idle.wait()
 
     def resume_after_sync(self) -> None:
         """After block sync: if blocks were applied, tell the core which height was settled and start
@@ -278,16 +292,26 @@ class ConsensusDriver:
 
     # ---- starting heights ---------------------------------------------------------------------
 
-    def start_next_height(self) -> None:
-        """Start consensus on the height after the chain tip (no-op if it already runs)."""
+    def start_next_height(self, urgent: bool = False) -> None:
+        """Start consensus on the height after the chain tip (no-op if it already runs).
+
+        ``urgent`` (right after a commit, with work waiting): the start is stepped before the inputs
+        already queued. Those were queued while the decided block was being stored and may include
+        the next height's proposal and votes from faster peers; stepped before the start, a message
+        two heights ahead of the core would be dropped (the core buffers one height ahead only), and a
+        dropped proposal costs a whole propose timeout."""
         height = self.chain.height + 1
         if self.started_height == height or self.paused:
             return
         self.started_height = height
         self.round = 0
         self.metrics.round.set(0)
-        self.offer(Start(height, self.chain.core_validators(height), self.chain.tip_time_ms,
-                         self.chain.core_validators(height + 1)), from_peer=False)
+        start = Start(height, self.chain.core_validators(height), self.chain.tip_time_ms,
+                      self.chain.core_validators(height + 1))
+        if urgent:
+            self._urgent.append(start)
+        else:
+            self.offer(start, from_peer=False)
 
     async def _height_starter(self) -> None:
         """Start the next height when there is work, a peer moved on, or the heartbeat is due."""

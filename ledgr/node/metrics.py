@@ -58,6 +58,12 @@ class NodeMetrics:
         self.ops_rejected = Counter("ledgr_operations_rejected_total", "Operations rejected",
                                     ["stage"], registry=r)
 
+        self.round_changes = Counter(
+            "ledgr_consensus_round_changes_total",
+            "Heights that needed another round (a proposal or a quorum missed its timeout)", registry=r)
+        self.gc_pause_seconds = Histogram(
+            "ledgr_gc_pause_seconds", "Paced garbage collections of the node process (ledgr.node.gcpolicy)",
+            ["kind"], buckets=stage_buckets, registry=r)
         self.evidence = Counter("ledgr_equivocation_evidence_total",
                                 "Conflicting votes of a validator seen by this node (evidence stored)",
                                 ["validator"], registry=r)

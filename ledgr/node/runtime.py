@@ -41,6 +41,7 @@ from ledgr.node.config import NodeConfig
 from ledgr.node.consensus_setup import make_core
 from ledgr.node.driver import ConsensusDriver
 from ledgr.node.evidence_log import EvidenceLog
+from ledgr.node.gcpolicy import FREEZE_INTERVAL_S, GcPacer
 from ledgr.node.guard import DoubleSignGuard, vote_watermark
 from ledgr.node.keyfile import read_secret_key
 from ledgr.node.logs import get_logger
@@ -116,6 +117,7 @@ class Node:
         await self.chain.workers.warm_up()
         await self.peers.start()
         self._tasks.append(asyncio.create_task(self._status_loop()))
+        self._tasks.append(asyncio.create_task(self._gc_loop()))
         self._tasks.append(asyncio.create_task(self.desk.forward_loop()))
         self._main = asyncio.create_task(self._run())
         self._tasks.append(self._main)
@@ -183,7 +185,7 @@ class Node:
         while True:
             await asyncio.sleep(CHECK_INTERVAL_S)
             if self.sync.should_sync(self._now()):
-                self.driver.pause()
+                await self.driver.pause()
                 try:
                     await self.sync.catch_up(self._apply_synced)
                 finally:
@@ -259,6 +261,20 @@ class Node:
         while True:
             self._send_status()
             await asyncio.sleep(STATUS_INTERVAL_S)
+
+    async def _gc_loop(self) -> None:
+        """Paced collections instead of the collector's own full passes (see ledgr.node.gcpolicy)."""
+        loop = asyncio.get_running_loop()
+        pacer = GcPacer(loop.time())
+        while True:
+            await asyncio.sleep(FREEZE_INTERVAL_S)
+            done = pacer.tick(loop.time())
+            if done is None:
+                continue
+            self.metrics.gc_pause_seconds.labels(done.kind).observe(done.seconds)
+            if done.kind == "full":
+                log.info("gc_full", ms=round(done.seconds * 1000, 1), collected=done.collected,
+                         frozen=done.frozen)
 
     def _after_commit(self, height: int, op_hashes: list[bytes]) -> None:
         self._send_status()

@@ -144,6 +144,8 @@ class BlockSync:
                         if asyncio.iscoroutine(result):
                             await result
                     except LedgrError as exc:
+                        if self.local_height() >= block.height:  # stored meanwhile by another path
+                            continue
                         log.warning("sync_block_rejected", height=block.height, error=exc.detail)
                         await asyncio.sleep(CHECK_INTERVAL_S)
                         break

@@ -32,6 +32,7 @@ from ledgr.did.resolver import did_resolver
 from ledgr.errors import LedgrError, TooLarge
 from ledgr.ledger.queries import status_list_fetcher
 from ledgr.ledger.records import LedgerDidReader
+from ledgr.node import gcpolicy
 from ledgr.node.resolution import end_of_second
 from ledgr.store.store import Store
 from ledgr.store.view import StoreView
@@ -77,7 +78,9 @@ def ping() -> bool:
 
 
 def run_batch(jobs: list[Job]) -> list[Answer]:
-    return [_run(kind, args) for kind, args in jobs]
+    answers = [_run(kind, args) for kind, args in jobs]
+    gcpolicy.tick_process()
+    return answers
 
 
 def _run(kind: str, args: dict[str, Any]) -> Answer:

@@ -35,6 +35,7 @@ from ledgr.errors import LedgrError
 from ledgr.ledger.execute import BlockResult, build_block, check_operation, execute_block
 from ledgr.ledger.formats import Block
 from ledgr.ledger.operations import decode_operation
+from ledgr.node import gcpolicy
 from ledgr.store.store import Store
 
 ErrorInfo = tuple[str, str, dict[str, Any]]
@@ -141,16 +142,19 @@ def _check_on(store: Store, envelopes: list[bytes], height: int, time_ms: int,
 
 def _build(*args: Any) -> tuple[bytes, BlockResult]:
     result: tuple[bytes, BlockResult] = _with_store(lambda store: _build_on(store, *args))
+    gcpolicy.tick_process()
     return result
 
 
 def _execute(block_bytes: bytes) -> BlockResult | ErrorInfo:
     result: BlockResult | ErrorInfo = _with_store(lambda store: _execute_on(store, block_bytes))
+    gcpolicy.tick_process()
     return result
 
 
 def _check(*args: Any) -> list[ErrorInfo | None]:
     result: list[ErrorInfo | None] = _with_store(lambda store: _check_on(store, *args))
+    gcpolicy.tick_process()
     return result
 
 

@@ -1,0 +1,84 @@
+"""Short garbage-collector pauses for long-running node processes.
+
+Why this exists: a node keeps large, long-lived caches of acyclic objects — parsed SMT pages
+(``ledgr.ledger.smt_pages``), the per-operation memos (``ledgr.ledger.memo``), receipts. CPython's
+full (generation 2) collection walks every tracked object, so once those caches hold a few hundred
+thousand objects every full collection stops the process for 0.1–0.5 s. In ``bench/cluster.py`` at
+70 % of saturation these stops, mostly in the ledger worker that builds and re-executes blocks, were
+the whole p99: 0.5–1.8 s with the collector's defaults, ~0.1 s without them (docs/benchmarks.md,
+"GC pauses"). The cached objects are freed by reference counting when evicted; the cyclic
+collector never frees any of them, it only re-walks them.
+
+So every ``freeze_interval_s`` the young generations are collected (cheap: only recent objects) and
+whatever survived is moved to the permanent generation with :func:`gc.freeze` (Python ≥ 3.7), which
+later collections skip. Automatic collections then only walk objects created since the last freeze.
+The price: a reference cycle that was alive at a freeze and became garbage later is not found until
+the next full collection, which runs every ``full_interval_s`` after :func:`gc.unfreeze` — the one
+remaining long pause, bounded in frequency. :meth:`GcPacer.tick` reports each collection so the node
+can log it and expose it as a metric.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from dataclasses import dataclass
+
+FREEZE_INTERVAL_S = 1.0
+FULL_INTERVAL_S = 600.0
+
+
+@dataclass(frozen=True)
+class Collection:
+    kind: str  # "young" (collect generations 0–1, then freeze) or "full" (unfreeze, collect all, freeze)
+    seconds: float
+    collected: int
+    frozen: int
+
+
+class GcPacer:
+    """Decides, on each :meth:`tick`, whether a young-and-freeze or a full collection is due."""
+
+    def __init__(self, now_s: float, freeze_interval_s: float = FREEZE_INTERVAL_S,
+                 full_interval_s: float = FULL_INTERVAL_S) -> None:
+        if freeze_interval_s <= 0 or full_interval_s < freeze_interval_s:
+            raise ValueError("need 0 < freeze_interval_s <= full_interval_s")
+        self.freeze_interval_s = freeze_interval_s
+        self.full_interval_s = full_interval_s
+        self._last_freeze_s = now_s
+        self._last_full_s = now_s
+
+    def due(self, now_s: float) -> str | None:
+        if now_s - self._last_full_s >= self.full_interval_s:
+            return "full"
+        if now_s - self._last_freeze_s >= self.freeze_interval_s:
+            return "young"
+        return None
+
+    def tick(self, now_s: float) -> Collection | None:
+        kind = self.due(now_s)
+        if kind is None:
+            return None
+        started = time.perf_counter()
+        if kind == "full":
+            gc.unfreeze()
+            collected = gc.collect()
+            self._last_full_s = now_s
+        else:
+            collected = gc.collect(1)
+        gc.freeze()
+        self._last_freeze_s = now_s
+        return Collection(kind, time.perf_counter() - started, collected, gc.get_freeze_count())
+
+
+_process_pacer: GcPacer | None = None
+
+
+def tick_process(now_s: float | None = None) -> Collection | None:
+    """For worker processes without an event loop: call after each job (a no-op until one is due)."""
+    global _process_pacer
+    now = time.monotonic() if now_s is None else now_s
+    if _process_pacer is None:
+        _process_pacer = GcPacer(now)
+        return None
+    return _process_pacer.tick(now)
