@@ -62,6 +62,7 @@ class RoundMachine:
         self._valid_value: bytes | None = None
         self._valid_block, self._valid_time_ms = b"", 0
         self._polka: list[Vote] = []
+        self._nil_skip: list[Vote] = []
         self._own: list[Proposal | Vote] = []
         self._proposals: dict[int, Proposal] = {}
         self._received_ms: dict[int, int] = {}
@@ -198,6 +199,7 @@ class RoundMachine:
         round_votes = self._keeper.round_votes(self._round)
         candidates.extend(round_votes)
         candidates.extend(self._polka)
+        candidates.extend(self._nil_skip)
         claims = {(v.valid_round, v.value_id) for v in round_votes if v.valid_round >= 0 and v.value_id}
         for claimed_round, value_id in sorted(claims):
             if value_id is not None:
@@ -227,7 +229,7 @@ class RoundMachine:
                 return
             self._timers_34_47()
             if not (self._line_49() or self._line_55() or self._lines_22_28() or self._line_36()
-                    or self._line_44()):
+                    or self._line_44() or self._nil_quorum_skip()):
                 return
 
     def _valid(self, proposal: Proposal) -> bool | None:
@@ -285,6 +287,28 @@ class RoundMachine:
             self._precommit(None)
             return True
         return False
+
+    def _nil_quorum_skip(self) -> bool:
+        """A quorum precommitted nil in our round: start the next round now, not after the
+        precommit timeout of line 47 (CometBFT does the same on +2/3 nil precommits).
+
+        Line 47's wait exists for split precommits, where a value may still gather a quorum. With a
+        quorum for nil that cannot happen without an equivocating validator, so waiting only adds
+        latency — typically a whole ``timeout_precommit`` on every height whose proposer is down.
+        Safety never rests on timeouts: this is the paper's line 65 with the timer firing early,
+        a behaviour the model checker already explores (timers fire nondeterministically there).
+
+        The nil precommits are sent on and kept for rebroadcast: a validator that missed some of
+        them would otherwise wait in the old round for votes nobody repeats any more (gossip here
+        repeats the current round only), while the ones that moved on wait for it — a livelock
+        the simulator found with one validator silent and lossy links."""
+        votes = self._keeper.precommits(self._round, None)
+        if len(votes) < self._quorum():
+            return False
+        self._nil_skip = votes[:_MAX_POLKA_VOTES]
+        self._start_round(self._round + 1)
+        self._out.extend(Broadcast(vote) for vote in self._nil_skip)
+        return True
 
     def _timers_34_47(self) -> None:
         r = self._round

@@ -81,6 +81,7 @@ class ConsensusConfig:
     timeout_prevote_delta_ms: int = 250
     timeout_precommit_ms: int = 500
     timeout_precommit_delta_ms: int = 250
+    timeout_silent_proposer_ms: int = 50
     heartbeat_ms: int = 30000
     max_clock_skew_ms: int = 2000
     strict: bool = False

@@ -41,6 +41,7 @@ from ledgr.consensus.events import (
     Start,
     SyncedCommit,
     TimeoutElapsed,
+    TimeoutKind,
     ValidateBlock,
     ValueReady,
 )
@@ -94,6 +95,7 @@ class ConsensusDriver:
         self.on_reject: list[Callable[[bytes], None]] = []
         self.evidence: EvidenceLog | None = None
         self.relay_filter: RelayFilter | None = None
+        self.proposer_silent: Callable[[int, int], bool] | None = None
 
     # ---- inputs ------------------------------------------------------------------------------
 
@@ -191,6 +193,13 @@ class ConsensusDriver:
     def _schedule(self, effect: ScheduleTimeout) -> None:
         loop = asyncio.get_running_loop()
         timeout = TimeoutElapsed(effect.kind, effect.height, effect.round)
+        duration_ms = effect.duration_ms
+        if (effect.kind is TimeoutKind.PROPOSE and self.proposer_silent is not None
+                and self.proposer_silent(effect.height, effect.round)):
+            # the proposer is down or cut off: waiting the whole propose timeout for its proposal
+            # only adds latency; prevoting nil earlier is always safe (it only ends the round sooner)
+            duration_ms = min(duration_ms, self.config.consensus.timeout_silent_proposer_ms)
+            self.metrics.silent_proposer_rounds.inc()
         handle: asyncio.TimerHandle | None = None
 
         def fire() -> None:
@@ -198,7 +207,7 @@ class ConsensusDriver:
                 self._timers.discard(handle)
             self.offer(timeout, from_peer=False)
 
-        handle = loop.call_later(effect.duration_ms / 1000, fire)
+        handle = loop.call_later(duration_ms / 1000, fire)
         self._timers.add(handle)
         if effect.round > self.round and effect.height == self.started_height:
             self.round = effect.round

@@ -61,6 +61,9 @@ class NodeMetrics:
         self.round_changes = Counter(
             "ledgr_consensus_round_changes_total",
             "Heights that needed another round (a proposal or a quorum missed its timeout)", registry=r)
+        self.silent_proposer_rounds = Counter(
+            "ledgr_consensus_silent_proposer_rounds_total",
+            "Rounds whose proposer this node could not hear (shortened propose timeout)", registry=r)
         self.gc_pause_seconds = Histogram(
             "ledgr_gc_pause_seconds", "Paced garbage collections of the node process (ledgr.node.gcpolicy)",
             ["kind"], buckets=stage_buckets, registry=r)

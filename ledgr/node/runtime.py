@@ -66,6 +66,8 @@ from ledgr.node.writer import DurableWriter
 log = get_logger("ledgr.node")
 
 STATUS_INTERVAL_S = 1.0
+SILENT_AFTER_S = 3 * STATUS_INTERVAL_S
+PROPOSER_LAG_HEIGHTS = 2  # a proposer this far behind (e.g. syncing after a partition) cannot propose soon
 GUARD_WAIT_S = 2.0
 
 
@@ -105,6 +107,7 @@ class Node:
         self.relay_filter = RelayFilter()
         self.driver.relay_filter = self.relay_filter
         self.statesync = StateSync(self)
+        self.driver.proposer_silent = self._proposer_silent
         self.latest_votes: dict[str, bytes] = {}
         self._latest_vote_marks: dict[str, tuple[int, int, int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -190,6 +193,19 @@ class Node:
                     await self.sync.catch_up(self._apply_synced)
                 finally:
                     self.driver.resume_after_sync()
+
+    def _proposer_silent(self, height: int, round_: int) -> bool:
+        """The proposer of ``(height, round_)`` is a peer we are not connected to, have not heard a
+        STATUS frame from for ``SILENT_AFTER_S`` (a stalled link keeps its socket open), or whose
+        committed height is so far below ``height − 1`` that it is still catching up."""
+        validators = self.chain.core_validators(height)
+        key = validators.key(validators.proposer(height, round_)).multikey
+        if key == self.me:
+            return False
+        view = self.sync.views.get(key)
+        return (key not in self.peers.connected() or view is None
+                or self._now() - view.seen_s > SILENT_AFTER_S
+                or view.height < height - 1 - PROPOSER_LAG_HEIGHTS)
 
     async def _apply_synced(self, block: wire.SyncedBlock) -> None:
         started = self.clock.monotonic_s()

@@ -192,6 +192,30 @@ def test_line_47_q_precommits_of_any_kind_schedule_timeout_precommit() -> None:
     assert ScheduleTimeout(TimeoutKind.PRECOMMIT, 1, 0, 500) in h.effects
 
 
+def test_q_nil_precommits_start_the_next_round_at_once_and_pass_the_votes_on() -> None:
+    """Not a line of the paper: line 65 with the precommit timer firing early (round_machine.py,
+    ``_nil_quorum_skip``); the votes that justify the skip are sent on and kept for rebroadcast."""
+    h = Harness()
+    h.precommits([1, 2], 0, None)
+    assert h.core.round == 0  # two nil precommits of four are not a quorum
+    h.precommits([3], 0, None)
+    assert h.core.round == 1  # at once, not after timeout_precommit
+    relayed = {(e.message.validator, e.message.round) for e in h.effects
+               if isinstance(e, Broadcast) and getattr(e.message, "type", None) is PRECOMMIT}
+    assert relayed == {(1, 0), (2, 0), (3, 0)}
+    again = h.timeout(TimeoutKind.REBROADCAST, 1)
+    repeated = {e.message.validator for e in again
+                if isinstance(e, Broadcast) and getattr(e.message, "type", None) is PRECOMMIT}
+    assert {1, 2, 3} <= repeated
+
+
+def test_split_precommits_still_wait_for_timeout_precommit() -> None:
+    h = Harness()
+    h.precommits([1, 2], 0, None)
+    h.precommits([3], 0, "A")
+    assert h.core.round == 0
+
+
 def test_line_49_q_precommits_and_the_block_decide_with_a_valid_qc() -> None:
     h = Harness()
     h.propose(0, "A")
