@@ -71,6 +71,14 @@ def run_scenario(cluster: FaultCluster, seed: int, body: Callable[[], None], tmp
     return history
 
 
+def metric(url: str, name: str) -> float:
+    with urllib.request.urlopen(f"{url}/v1/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    raise AssertionError(f"{url} exports no {name}")
+
+
 def heights(cluster: FaultCluster, nodes: list[int]) -> list[int]:
     return [cluster.height(i) for i in nodes]
 
@@ -91,6 +99,9 @@ def test_minority_commits_nothing_majority_continues_and_all_converge(
         time.sleep(2)
         assert cluster.height(victim) == frozen, "the isolated minority committed a block"
         assert committed_at > before and min(heights(cluster, majority)) > before
+        # rounds led by the unreachable node were cut short (ledgr.node.runtime._proposer_silent)
+        assert sum(metric(cluster.urls[i], "ledgr_consensus_silent_proposer_rounds_total")
+                   for i in majority) > 0
         cluster.faults.heal()
         cluster.wait(lambda: cluster.height(victim) > frozen, 30, "the healed node to catch up")
 
