@@ -31,19 +31,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.cluster import percentile
 from ledgr.node.config import ConsensusConfig
 from ledgr.node.loadgen import presign, run_rate
 from tests.faults.cluster import FAST_CONSENSUS, FaultCluster
 
 VICTIM = 2
 MAJORITY = [0, 1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def round_changes(url: str) -> float:
