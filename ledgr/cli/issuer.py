@@ -20,6 +20,7 @@ from ledgr.cli.base import echo_json
 from ledgr.cli.token import audit_log, cli_actor, data_dir_option
 from ledgr.crypto import sealed
 from ledgr.errors import InvalidInput
+from ledgr.ledger.records import LedgerDidReader
 from ledgr.node.issuing import ledgr_did_for_key
 from ledgr.node.keystore import (
     IssuerInfo,
@@ -28,6 +29,7 @@ from ledgr.node.keystore import (
     secret_from_key_file,
     secret_from_passphrase,
 )
+from ledgr.store.store import Store
 
 KEYSTORE_SUBDIR = "keystore"
 PASSPHRASE_ENV = "LEDGR_KEYSTORE_PASSPHRASE"
@@ -188,6 +190,15 @@ def list_issuers(data_dir: Path, passphrase_file: Path | None, key_file: Path | 
         _show(info, False)
 
 
+def _published(data_dir: Path, did: str) -> bool:
+    """Is ``did`` a did:ledgr on the ledger kept in ``data_dir``? Rotating only the keystore would
+    leave the DID document naming the old key, so new credentials would fail verification."""
+    if not did.startswith("did:ledgr:") or not (data_dir / "data.mdb").is_file():
+        return False
+    with Store.open(data_dir, readonly=True, check=False) as store:
+        return store.read(lambda view: LedgerDidReader(view).did_head(did)) is not None
+
+
 @issuer.command("rotate-key")
 @data_dir_option
 @with_keystore_options
@@ -198,11 +209,16 @@ def rotate_key(data_dir: Path, passphrase_file: Path | None, key_file: Path | No
     """Give a did:ledgr issuer a new signing key; the old key is retired, not deleted.
 
     Credentials signed with the old key stay verifiable (its public key stays in the DID's history).
+    Offline, for issuers not (yet) on the ledger: a did:ledgr already on this node's ledger is rotated
+    through the running node's API (POST /v1/issuers/{did}/keys), which also publishes the new key.
 
     \b
     Example:
       ledgr issuer rotate-key --data-dir data did:ledgr:4Hq3uKxeLmF1cUZzvVwJ7a
     """
+    if _published(data_dir, did):
+        raise InvalidInput(f"{did} is on this node's ledger: rotate it through the running node "
+                           f"(POST /v1/issuers/{did}/keys), which also publishes the new key with did.update")
     info = _open(data_dir, passphrase_file, key_file).rotate_key(did, now=datetime.now(UTC))
     log = audit_log(data_dir)
     try:

@@ -189,3 +189,30 @@ def test_secret_looking_labels_are_redacted_in_the_audit_log(runner: CliRunner, 
     assert code == 0, err
     audit = (tmp_path / "audit.log").read_text()
     assert label not in audit and "[redacted]" in audit
+
+
+def test_issuer_rotate_key_refuses_a_did_on_the_local_ledger(runner: CliRunner, tmp_path: Path) -> None:
+    """Rotating only the keystore would leave the DID document naming the old key (the API's rotate
+    endpoint publishes the new key with did.update); a DID not on the ledger still rotates offline."""
+    from ledgr.store import Store
+    from tests.unit.store.workload import DidWorkload
+
+    workload = DidWorkload.for_seed("rotate-cli")
+    with Store.open(tmp_path) as store:
+        store.initialize_genesis(workload.genesis)
+        with store.snapshot() as view:
+            block, qc, result = workload.next_block(view, 2)
+        store.commit_block(block, qc, result)
+    published = workload.did_of(1, 0)
+    for did in (published, ISSUER):
+        code, _, err = _run(runner, "issuer", "create", "--data-dir", str(tmp_path), "--label", did[-4:],
+                            "--did", did, *FAST)
+        assert code == 0, err
+    code, _, err = _run(runner, "issuer", "rotate-key", "--data-dir", str(tmp_path), published)
+    assert code != 0 and err.startswith("error: ") and "is on this node's ledger" in err
+    assert err.count("\n") == 1
+    keys = {i["did"]: i["keys"] for i in json.loads(_run(runner, "issuer", "list", "--data-dir",
+                                                            str(tmp_path), "--json")[1])}
+    assert len(keys[published]) == 1  # nothing rotated
+    code, _, err = _run(runner, "issuer", "rotate-key", "--data-dir", str(tmp_path), ISSUER)
+    assert code == 0, err
