@@ -119,14 +119,14 @@ def test_young_collection_freezes_survivors_and_full_collection_finds_frozen_cyc
         survivor = Cycle()
         watch = weakref.ref(survivor)
         done = pacer.tick(1.0)
-        assert done is not None and done.kind == "young" and done.frozen > 0
-        assert gc.get_freeze_count() == done.frozen
+        assert done is not None and done.kind == "young" and gc.get_freeze_count() > 0
         del survivor  # a cycle alive at the freeze, garbage now: invisible to ordinary collections
         gc.collect()
         assert watch() is not None
         assert pacer.tick(1.5) is None
         full = pacer.tick(10.0)
         assert full is not None and full.kind == "full" and full.collected >= 1
+        assert full.frozen == gc.get_freeze_count() > 0
         assert watch() is None  # found once the full collection unfroze everything
     finally:
         gc.unfreeze()
