@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import gc
 import itertools
 import json
 import shlex
@@ -30,7 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.cluster import free_base_port, percentile
+from bench.cluster import client_run, free_base_port, percentile
 from ledgr.node import testnet as tn
 from ledgr.node.loadgen import LoadResult, presign, run_rate
 
@@ -101,10 +100,8 @@ async def main(args: argparse.Namespace) -> None:
         await run_rate(urls, presign(300, status["chain_id"], status["height"]), 100.0, wait_s=30)
         height = int(tn.status_of(urls[0])["height"])  # type: ignore[index]
         envelopes = presign(int(args.rate * args.seconds), status["chain_id"], height)
-        gc.collect()
-        gc.freeze()
         started = time.monotonic()
-        result = await run_rate(urls, envelopes, args.rate, wait_s=30, max_in_flight=20000)
+        result = await client_run(urls, envelopes, args.rate)
         per_second(result, started)
         latencies = result.latencies_ms()
         print(f"all: p50 {percentile(latencies, 0.5):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "

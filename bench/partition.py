@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import shlex
 import sys
@@ -31,9 +30,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.cluster import percentile
+from bench.cluster import client_run, percentile
 from ledgr.node.config import ConsensusConfig
-from ledgr.node.loadgen import presign, run_rate
+from ledgr.node.loadgen import presign
 from tests.faults.cluster import FAST_CONSENSUS, FaultCluster
 
 VICTIM = 2
@@ -61,11 +60,9 @@ async def load(cluster: FaultCluster, rate: float, seconds: float) -> dict[str, 
     status = cluster.status(MAJORITY[0])
     assert status is not None
     envelopes = presign(int(rate * seconds), status["chain_id"], int(status["height"]))
-    gc.collect()
-    gc.freeze()  # keep the client's full collections over the pre-signed operations out of the figures
     urls = [cluster.urls[i] for i in MAJORITY]
     started = time.monotonic()
-    result = await run_rate(urls, envelopes, rate, wait_s=30.0)
+    result = await client_run(urls, envelopes, rate)
     wall = time.monotonic() - started
     lat = result.latencies_ms()
     return {"submitted": float(len(result.records)), "committed": float(len(result.committed)),
