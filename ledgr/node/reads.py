@@ -29,6 +29,7 @@ from ledgr.ledger.state import (
     resource_key,
     status_list_key,
 )
+from ledgr.ledger.validator_history import HISTORY_KEY
 from ledgr.node.txtree import TxTree
 from ledgr.store.env import STATE
 from ledgr.store.keys import data_key
@@ -156,8 +157,8 @@ def _state_keys(kind: str, ident: str, view: StoreView) -> list[tuple[str, bytes
         if not sep or not rid:
             raise InvalidInput("a resource id is <did>/resources/<id>")
         return [("resource", resource_key(did, rid))]
-    if kind == "validators":
-        return [("validators", VALIDATORS_KEY)]
+    if kind == "validators":  # the record and the sets of past heights (a verifier follows them)
+        return [("validators", VALIDATORS_KEY), ("history", HISTORY_KEY)]
     if kind == "chain":
         return [("chain", CHAIN_KEY)]
     if kind == "evidence":
