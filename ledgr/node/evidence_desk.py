@@ -51,6 +51,7 @@ class EvidenceDesk:
         if node.observer or node.me not in node.chain.validator_keys(node.chain.height + 1):
             return
         self._task = asyncio.ensure_future(self._submit_due())
+        self._task.add_done_callback(_log_failure)
 
     async def _submit_due(self) -> None:
         node = self.node
@@ -71,3 +72,8 @@ class EvidenceDesk:
                             rule=exc.extra.get("rule"))
                 continue
             log.info("evidence_submitted", id=ident, operation=op_hash)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("evidence_submit_crashed", error=repr(task.exception()))

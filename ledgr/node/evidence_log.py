@@ -139,7 +139,7 @@ class EvidenceLog:
         """Pick up evidence newly committed on the ledger: count it, log it (unless ``quiet``, at
         start-up), drop it from the pending set. Returns the new entries."""
         fresh = []
-        for record in reads.evidence_records(self.store):
+        for record in reads.evidence_records(self.store, self.committed.keys()):
             ident = str(record.get("id"))
             if ident in self.committed:
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import OrderedDict
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -204,19 +205,23 @@ def state_json(store: Store, kind: str, ident: str, with_proof: bool) -> dict[st
     return out
 
 
-def evidence_records(store: Store, limit: int = MAX_EVIDENCE_LISTED) -> list[dict[str, Any]]:
-    """Committed equivocation evidence (``e\\0<id>`` state records), at most ``limit``, in id order.
+def evidence_records(store: Store, known: Container[str] = frozenset(),
+                     limit: int = MAX_EVIDENCE_LISTED) -> list[dict[str, Any]]:
+    """Committed equivocation evidence (``e\\0<id>`` state records) whose id is not in ``known``, at
+    most ``limit`` scanned, in id order.
 
-    A range scan over the state database: the node lists what the ledger holds for ``/v1/status``
-    (each record can be read with a proof through ``GET /v1/state/evidence/{id}?proof=true``)."""
+    A range scan over the state database (run after every commit, so known records are skipped
+    without decoding them): the node lists what the ledger holds for ``/v1/status``; each record
+    can be read with a proof through ``GET /v1/state/evidence/{id}?proof=true``."""
     start = data_key(EVIDENCE_PREFIX)
 
     def collect(view: StoreView) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for key, value in view.iter_db(STATE, start):
-            if not key.startswith(start) or len(out) >= limit:
+        for scanned, (key, value) in enumerate(view.iter_db(STATE, start)):
+            if not key.startswith(start) or scanned >= limit:
                 break
-            out.append(json.loads(value))
+            if key[len(start):].hex() not in known:
+                out.append(json.loads(value))
         return out
 
     found: list[dict[str, Any]] = store.read(collect)
