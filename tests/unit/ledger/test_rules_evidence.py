@@ -7,7 +7,7 @@ import hashlib
 
 from ledgr.crypto.keys import PrivateKey, PublicKey
 from ledgr.did.key import did_key_verification_method
-from ledgr.ledger.author import evidence_submit
+from ledgr.ledger.author import evidence_submit, validators_update
 from ledgr.ledger.records import decode
 from ledgr.ledger.rules_evidence import SignedVote, evidence_id
 from ledgr.ledger.rules_validators import approve
@@ -183,7 +183,6 @@ def rotate(chain: Chain, index: int, new_node: PrivateKey) -> None:
     raw = chain.state.get(b"validators")
     assert raw is not None
     prev = bytes.fromhex(decode(raw)["version_hash"])
-    from ledgr.ledger.author import validators_update
     approvals = [approve(chain.admin_keys[i], CHAIN_ID, prev, target, 1000) for i in (0, 1)]
     chain.accept(validators_update(target, approvals, prev=prev, admin_key=chain.admin_keys[0],
                                    chain_id=CHAIN_ID, valid_until_height=1000))
