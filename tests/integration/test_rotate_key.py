@@ -81,6 +81,10 @@ def test_rotate_key_under_load_then_the_node_votes_with_its_new_key(net: Net, tm
         tn.start_node(node1)
         wait(lambda: get_json(f"{node1.url}/v1/status")["voting"] is True, 30,
              "node1 to vote with its new key")
+        restarted = net.height(0)
+        # every node keeps the QC it collected itself: node1's own commits carry its new signature
+        wait(lambda: any(1 in _block(net, 1, h)[1].signer_indexes()
+                         for h in range(restarted, net.height(1) + 1)), 60, "a QC signed by node1's new key")
         target = net.height(0) + 3
         wait(lambda: min(net.height(i) for i in range(3)) >= target, 30, "all three to commit")
 
@@ -99,16 +103,17 @@ def test_rotate_key_under_load_then_the_node_votes_with_its_new_key(net: Net, tm
     top = min(net.height(i) for i in range(3))
     signed_by_node1 = []
     for height in range(active, top + 1):
-        header, qc = _block(net, 0, height)
-        verify_qc(qc, header, new_set)  # every QC from H+2 verifies with the new set…
-        with pytest.raises(VerificationFailed):
-            verify_qc(qc, header, old_set)  # …and not with the old one
-        if 1 in qc.signer_indexes():
-            signed_by_node1.append(height)
+        for i in range(3):
+            header, qc = _block(net, i, height)
+            verify_qc(qc, header, new_set)  # every QC from H+2 verifies with the new set…
+            with pytest.raises(VerificationFailed):
+                verify_qc(qc, header, old_set)  # …and not with the old one
+            if 1 in qc.signer_indexes():
+                signed_by_node1.append((i, height))
     assert signed_by_node1, "node1 signed no QC with its new key"
     # the retired key's precommit is refused where node1's signature is required
-    height = signed_by_node1[-1]
-    header, qc = _block(net, 0, height)
+    holder, height = signed_by_node1[-1]
+    header, qc = _block(net, holder, height)
     message = precommit_sign_bytes(header.chain_id, height, qc.round, qc.block_hash)
     votes = dict(zip(qc.signer_indexes(), qc.signatures, strict=True))
     votes[1] = retired.sign(message)
