@@ -1,10 +1,12 @@
 """``evidence.submit``: two conflicting signed votes of one validator, stored on the ledger (issue 7).
 
-Equivocation (consensus.md §1.1, §3 item 5): a validator signed two votes of the same type for the
-same height and round of this chain, for different values (two block hashes, or a block hash and
-nil). A correct validator never does that, so the pair is self-authenticating proof against the
-key that signed both; the ledger stores it so that every node and every verifier sees the same
-accusation, with SMT proofs like any other state. Operators, not code, decide what follows (CometBFT
+Two patterns (consensus.md §1.1, §3 item 5; :func:`classify`): **equivocation**, two votes of the
+same type for the same height and round of this chain, for different values (two block hashes, or a
+block hash and nil); and **amnesia**, a precommit for a block and a prevote of a later round for
+another block that relied on no polka from the precommit's round or later. A correct validator never
+signs either pair, so it is self-authenticating proof against the key that signed both; the ledger
+stores it so that every node and every verifier sees the same accusation, with SMT proofs like any
+other state. Operators, not code, decide what follows (CometBFT
 leaves punishment to the application as well, ``spec/consensus/evidence.md``).
 
 Body::
@@ -14,7 +16,8 @@ Body::
                 "valid_round", "signature": hex}, {...}]}
 
 ``target`` is the evidence id (hex): ``sha256("ledgr/evidence-id/v1\\0" ‖ node key ‖ u64 height ‖
-u64 round ‖ u8 vote type)``. The id names the offence, not the pair, so the same pair, the mirrored
+u64 round ‖ u8 tag)``, tag = the vote type (2 prevote, 3 precommit) for equivocation, 4 for amnesia
+(round = the precommit's). The id names the offence, not the pair, so the same pair, the mirrored
 pair, or another pair for the same validator/height/round/type is rejected (``evidence-exists``)
 once one is stored: the ledger records *that* the validator equivocated there, once.
 
@@ -52,6 +55,7 @@ from ledgr.ledger.validators import ValidatorSet
 
 EVIDENCE_ID_DOMAIN = b"ledgr/evidence-id/v1\x00"
 VOTE_TYPES = {"prevote": PREVOTE_KIND, "precommit": PRECOMMIT_KIND}
+AMNESIA_TAG = 4
 _VOTE_MEMBERS = {"type", "height", "round", "value_id", "valid_round", "signature"}
 
 
@@ -77,8 +81,46 @@ class SignedVote:
 
 
 def evidence_id(node_key: PublicKey, vote_type: str, height: int, round_: int) -> bytes:
-    """The identity of one offence: this key, this height, round and vote type."""
-    return sha256(EVIDENCE_ID_DOMAIN + node_key.raw + u64(height) + u64(round_) + u8(VOTE_TYPES[vote_type]))
+    """The identity of one offence: this key, this height, round and vote type (``amnesia``: the
+    round of the precommit it broke)."""
+    tag = AMNESIA_TAG if vote_type == "amnesia" else VOTE_TYPES[vote_type]
+    return sha256(EVIDENCE_ID_DOMAIN + node_key.raw + u64(height) + u64(round_) + u8(tag))
+
+
+def offence_id(node_key: PublicKey, a: SignedVote, b: SignedVote) -> bytes:
+    """The evidence id of a pair: equivocation when type and round agree, else amnesia."""
+    if (a.type, a.round) == (b.type, b.round):
+        return evidence_id(node_key, a.type, a.height, a.round)
+    precommit = a if a.type == "precommit" else b
+    return evidence_id(node_key, "amnesia", precommit.height, precommit.round)
+
+
+def classify(a: SignedVote, b: SignedVote, chain_id: str) -> tuple[str, SignedVote, SignedVote]:
+    """The offence two votes prove and the votes in canonical order, or a rejection.
+
+    Equivocation: one type, height and round, different values (canonical order: by sign-bytes).
+    Amnesia (accountable Tendermint; ``ledgr.consensus.evidence``): a ``precommit(v, r)`` and a
+    ``prevote(v' ≠ v, r' > r)`` of one height whose ``valid_round < r`` — a correct validator locked
+    on ``v`` in ``r`` only prevotes another value on a polka from round ``r`` or later (precommit first).
+    """
+    if a.height != b.height:
+        raise reject("the two votes are for different heights", "evidence-mismatch")
+    if (a.type, a.round) == (b.type, b.round):
+        if a.value_id == b.value_id:
+            raise reject("the two votes are for the same block; that is not equivocation",
+                         "evidence-not-conflicting")
+        first, second = sorted((a, b), key=lambda v: v.sign_bytes(chain_id))
+        return "equivocation", first, second
+    precommit, prevote = (a, b) if a.type == "precommit" else (b, a)
+    if (precommit.type, prevote.type) != ("precommit", "prevote") or prevote.round <= precommit.round:
+        raise reject("the two votes differ in type or round; evidence is two votes of one type for one "
+                     "round (equivocation) or a precommit and a prevote of a later round (amnesia)",
+                     "evidence-mismatch")
+    if (precommit.value_id is None or prevote.value_id is None or prevote.value_id == precommit.value_id
+            or prevote.valid_round >= precommit.round):
+        raise reject("a later prevote is amnesia only for another block and relying on no polka from "
+                     "the precommit's round or later", "evidence-not-conflicting")
+    return "amnesia", precommit, prevote
 
 
 def _int(value: Any, low: int, high: int, what: str) -> int:
@@ -156,14 +198,7 @@ def apply_evidence_submit(state: Overlay, op: Operation, ctx: ExecContext) -> No
     votes = op.body["votes"]
     if not isinstance(votes, list) or len(votes) != 2:
         raise reject("votes must hold exactly two votes", "malformed")
-    first, second = sorted((parse_vote(votes[0]), parse_vote(votes[1])),
-                           key=lambda v: v.sign_bytes(ctx.chain.chain_id))
-    if (first.type, first.height, first.round) != (second.type, second.height, second.round):
-        raise reject("the two votes differ in type, height or round; equivocation is two votes of one "
-                     "type for one height and round", "evidence-mismatch")
-    if first.value_id == second.value_id:
-        raise reject("the two votes are for the same block; that is not equivocation",
-                     "evidence-not-conflicting")
+    kind, first, second = classify(parse_vote(votes[0]), parse_vote(votes[1]), ctx.chain.chain_id)
     height = first.height
     if height > ctx.height:
         raise reject(f"the votes are for height {height}, after the current height {ctx.height}",
@@ -177,15 +212,16 @@ def apply_evidence_submit(state: Overlay, op: Operation, ctx: ExecContext) -> No
     member = next((m for m in validators.validators if m.node_key == accused), None)
     if member is None:
         raise reject(f"{accused.multikey} is not a validator of height {height}", "unknown-validator")
-    ident = evidence_id(accused, first.type, height, first.round)
+    ident = offence_id(accused, first, second)
     if op.target != ident.hex():
         raise reject(f"target must be the evidence id {ident.hex()}", "invalid-target")
     if state.get(evidence_key(ident)) is not None:
-        raise reject("this equivocation is already on the ledger", "evidence-exists")
+        raise reject(f"this {kind} is already on the ledger", "evidence-exists")
     _check_signatures(ctx.chain.chain_id, accused, (first, second), validators)
     record = {
-        "id": ident.hex(), "kind": "equivocation", "validator": accused.multikey,
-        "validator_name": member.name, "height": height, "round": first.round, "vote_type": first.type,
+        "id": ident.hex(), "kind": kind, "validator": accused.multikey,
+        "validator_name": member.name, "height": height, "round": first.round,
+        "vote_type": first.type if kind == "equivocation" else None,
         "votes": [first.to_json(), second.to_json()], "submitted_by": submitter.multikey,
         "committed_height": ctx.height, "committed_ms": ctx.time_ms, "version_hash": op.hash.hex(),
     }

@@ -44,10 +44,10 @@ def ledger_votes(evidence: Evidence) -> list[SignedVote]:
 
 
 def submittable(evidence: Evidence) -> bool:
-    """Whether the ledger takes this evidence: equivocation for two different values. Amnesia
-    evidence, and prevote pairs that differ only in ``valid_round``, stay in the node's own log."""
-    return (evidence.kind is EvidenceKind.EQUIVOCATION
-            and evidence.first.value_id != evidence.second.value_id)
+    """Whether the ledger takes this evidence: amnesia, or equivocation for two different values.
+    Prevote pairs that differ only in ``valid_round`` stay in the node's own log."""
+    return (evidence.kind is EvidenceKind.AMNESIA
+            or evidence.first.value_id != evidence.second.value_id)
 
 
 def evidence_operation(evidence: Evidence, node_key: PrivateKey, valid_until_height: int) -> bytes:

@@ -7,7 +7,8 @@ Two sources, one view:
   ``evidence/<sha256>``) — so it survives a restart even before it reaches the ledger — and, when the
   ledger takes that kind (equivocation for two different values, :func:`ledgr.node.bridge.submittable`),
   marks it *pending*: :mod:`ledgr.node.evidence_desk` submits it as an ``evidence.submit`` operation.
-  Amnesia evidence stays in the local log only (logged at error level when detected).
+  Evidence the ledger does not take (prevotes differing only in ``valid_round``) stays in the local
+  log only (logged at error level when detected).
 * **Committed on the ledger** (by this node or any other): ``e\\0<id>`` state records. After every
   commit the node looks for new ones; each is logged once at error level
   (``equivocation_evidence_committed``, naming the validator's key and name), counted in
@@ -26,9 +27,9 @@ from typing import Any
 from ledgr.consensus.evidence import Evidence, decode_evidence, encode_evidence
 from ledgr.crypto import PublicKey, sha256
 from ledgr.errors import LedgrError
-from ledgr.ledger.rules_evidence import evidence_id
+from ledgr.ledger.rules_evidence import offence_id
 from ledgr.node import reads
-from ledgr.node.bridge import VOTE_NAMES, submittable
+from ledgr.node.bridge import ledger_votes, submittable
 from ledgr.node.logs import get_logger
 from ledgr.node.writer import DurableWriter
 from ledgr.store.keys import data_key
@@ -48,15 +49,13 @@ def describe(evidence: Evidence) -> dict[str, Any]:
 
 def ledger_id(evidence: Evidence) -> str:
     """The ledger's evidence id (hex) of core evidence (meaningful for submittable evidence)."""
-    first = evidence.first
-    return evidence_id(PublicKey(evidence.validator_key), VOTE_NAMES[first.type], first.height,
-                       first.round).hex()
+    return offence_id(PublicKey(evidence.validator_key), *ledger_votes(evidence)).hex()
 
 
 def summary(record: dict[str, Any]) -> dict[str, Any]:
     """What the status shows of one committed evidence record."""
-    return {name: record.get(name) for name in ("id", "validator", "validator_name", "height", "round",
-                                                "vote_type", "committed_height", "submitted_by")}
+    return {name: record.get(name) for name in ("id", "kind", "validator", "validator_name", "height",
+                                                "round", "vote_type", "committed_height", "submitted_by")}
 
 
 class EvidenceLog:
@@ -133,7 +132,7 @@ class EvidenceLog:
             log.warning("equivocation_detected", note="submitting it to the ledger", **describe(evidence))
         else:
             log.error("equivocation_evidence", note="kept in this node's log; the ledger takes "
-                      "equivocation for two different values only", **describe(evidence))
+                      "votes for two different values only", **describe(evidence))
 
     def refresh_committed(self, quiet: bool = False) -> list[dict[str, Any]]:
         """Pick up evidence newly committed on the ledger: count it, log it (unless ``quiet``, at

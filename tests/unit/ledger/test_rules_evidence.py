@@ -217,3 +217,39 @@ def test_evidence_against_a_rotated_out_key_uses_the_set_of_its_height() -> None
     history = chain.state.get(HISTORY_KEY)
     assert history is not None
     assert [(e["from_height"], e["to_height"]) for e in decode(history)["past"]] == [(5, 12)]
+
+
+def test_amnesia_a_prevote_against_an_earlier_precommit_is_stored() -> None:
+    chain = started(3)
+    culprit = chain.node_keys[2]
+    precommit = vote(culprit, 3, value_id=BLOCK_A, round_=0)
+    unjustified = vote(culprit, 3, value_id=BLOCK_B, round_=1, vote_type="prevote", valid_round=-1)
+    chain.accept(submit(chain, culprit.public_key, [unjustified, precommit]))  # any order
+    record = stored(chain, culprit.public_key, 3, round_=0, vote_type="amnesia")
+    assert record is not None and record["kind"] == "amnesia" and record["vote_type"] is None
+    assert [v["type"] for v in record["votes"]] == ["precommit", "prevote"]  # type: ignore[union-attr]
+    # another unjustified prevote against the same precommit is the same offence
+    later = vote(culprit, 3, value_id=BLOCK_B, round_=2, vote_type="prevote", valid_round=-1)
+    assert chain.check(submit(chain, culprit.public_key, [precommit, later])) == "evidence-exists"
+
+
+def test_a_prevote_justified_by_a_later_polka_is_not_amnesia() -> None:
+    chain = started(3)
+    culprit = chain.node_keys[2]
+    precommit = vote(culprit, 3, value_id=BLOCK_A, round_=1)
+    accused = culprit.public_key
+    cases = {
+        "evidence-not-conflicting": [
+            vote(culprit, 3, value_id=BLOCK_B, round_=2, vote_type="prevote", valid_round=1),  # polka ≥ r
+            vote(culprit, 3, value_id=BLOCK_A, round_=2, vote_type="prevote"),  # the same block
+            vote(culprit, 3, value_id=None, round_=2, vote_type="prevote")],  # nil
+        "evidence-mismatch": [
+            vote(culprit, 3, value_id=BLOCK_B, round_=0, vote_type="prevote"),  # an earlier round
+            vote(culprit, 3, value_id=BLOCK_B, round_=1, vote_type="prevote", valid_round=0)],  # same round
+    }
+    for rule, prevotes in cases.items():
+        for prevote in prevotes:
+            assert chain.check(submit(chain, accused, [precommit, prevote])) == rule, (rule, prevote)
+    nil_precommit = vote(culprit, 3, value_id=None, round_=1)
+    later = vote(culprit, 3, value_id=BLOCK_B, round_=2, vote_type="prevote")
+    assert chain.check(submit(chain, accused, [nil_precommit, later])) == "evidence-not-conflicting"

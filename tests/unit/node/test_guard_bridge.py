@@ -123,3 +123,11 @@ def test_core_evidence_becomes_an_operation_the_ledger_accepts() -> None:
     signed = [v.signed(Ed25519Signer(culprit).sign_vote(CHAIN_ID, v)) for v in prevotes]
     other = make_evidence(CHAIN_ID, culprit.public_key, *signed)
     assert other is not None and not submittable(other)
+    # amnesia: precommit(A, r0) then prevote(B, r1) relying on no polka; the ledger takes it too
+    pair = [Vote(VoteType.PRECOMMIT, 2, 0, b"\x0a" * 32, -1, 2),
+            Vote(VoteType.PREVOTE, 2, 1, b"\x0b" * 32, -1, 2)]
+    signed = [v.signed(Ed25519Signer(culprit).sign_vote(CHAIN_ID, v)) for v in pair]
+    amnesia = make_evidence(CHAIN_ID, culprit.public_key, *signed)
+    assert amnesia is not None and amnesia.kind.name == "AMNESIA" and submittable(amnesia)
+    chain.commit([])
+    chain.accept(evidence_operation(amnesia, chain.node_keys[0], valid_until_height=50))
