@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgr.crypto.keys import PrivateKey
+from ledgr.crypto.keys import PrivateKey, PublicKey
 from ledgr.did.key import did_key_verification_method
 from ledgr.did.ledgr_method import derive_did
+from ledgr.errors import InvalidInput
 from ledgr.ledger.operations import sign_operation
+from ledgr.ledger.rules_evidence import SignedVote, offence_id
 from ledgr.ledger.rules_validators import TARGET as VALIDATORS_TARGET
 from ledgr.ledger.validators import ValidatorSet
 
@@ -79,3 +81,16 @@ def validators_update(validator_set: ValidatorSet, approvals: list[dict[str, str
                           valid_until_height=valid_until_height,
                           verification_method=did_key_verification_method(admin_key.public_key),
                           key=admin_key)
+
+
+def evidence_submit(accused: PublicKey, votes: list[SignedVote], *, node_key: PrivateKey, chain_id: str,
+                    valid_until_height: int) -> bytes:
+    """Put two conflicting votes of ``accused`` on the ledger, signed by a validator's ``node_key``."""
+    if len(votes) != 2:
+        raise InvalidInput("evidence is exactly two votes")
+    target = offence_id(accused, votes[0], votes[1]).hex()
+    body = {"validator": accused.multikey, "votes": [v.to_json() for v in votes]}
+    return sign_operation("evidence.submit", target, body, prev=None, chain_id=chain_id,
+                          valid_until_height=valid_until_height,
+                          verification_method=did_key_verification_method(node_key.public_key),
+                          key=node_key)

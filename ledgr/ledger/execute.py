@@ -15,11 +15,13 @@ from ledgr.crypto import sha256
 from ledgr.errors import InvariantViolation, LedgrError, OperationRejected, VerificationFailed
 from ledgr.ledger.context import ExecContext
 from ledgr.ledger.formats import Block, Header, tx_root
+from ledgr.ledger.genesis import evidence_max_age_heights
 from ledgr.ledger.limits import MAX_STATE_KEY_BYTES
 from ledgr.ledger.operations import Operation, decode_operation
 from ledgr.ledger.queries import read_chain_record, read_validator_record
 from ledgr.ledger.records import ChainRecord, ValidatorRecord, encode
 from ledgr.ledger.rules_did import apply_did_create, apply_did_deactivate, apply_did_update
+from ledgr.ledger.rules_evidence import apply_evidence_submit
 from ledgr.ledger.rules_registry import (
     apply_resource_create,
     apply_statuslist_create,
@@ -36,6 +38,7 @@ from ledgr.ledger.state import (
     is_meta_key,
     read_tip,
 )
+from ledgr.ledger.validator_history import record_activation
 
 Handler = Callable[[Overlay, Operation, ExecContext], None]
 HANDLERS: dict[str, Handler] = {
@@ -46,6 +49,7 @@ HANDLERS: dict[str, Handler] = {
     "statuslist.update": apply_statuslist_update,
     "resource.create": apply_resource_create,
     "validators.update": apply_validators_update,
+    "evidence.submit": apply_evidence_submit,
 }
 
 
@@ -122,6 +126,7 @@ def _run(reader: StateReader, chain: ChainRecord, height: int, time_ms: int, pro
     validators_hash = signing_set.hash()
     if validators.pending is not None and validators.activates_at is not None \
             and height >= validators.activates_at:
+        record_activation(state, validators.active, height, evidence_max_age_heights(chain.params))
         validators = ValidatorRecord(active=validators.pending, pending=None, activates_at=None,
                                      version_hash=validators.version_hash)
         state.put(VALIDATORS_KEY, encode(validators.to_json()))

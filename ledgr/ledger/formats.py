@@ -13,6 +13,8 @@ for one purpose can never be replayed as another.
   (``ledgr.consensus.signbytes``; consensus and ledger may not import each other), so a QC assembled
   from the consensus core's precommits verifies here unchanged: ``"ledgr/consensus/sign/v1\\0" ‖
   u8 3 (precommit) ‖ short chain_id ‖ u64 height ‖ i64 round ‖ u8 (0 nil | 1 value) ‖ [block_hash]``.
+  A prevote (``u8 2``) appends ``i64 valid_round``; the ledger needs prevote bytes only to check
+  equivocation evidence (``ledgr.ledger.rules_evidence``).
 * QC (consensus.md §2.1): q precommit signatures for one ``(height, round, block_hash)`` plus a signer
   bitmap over the validator set of that height (bit i = validator i, most significant bit first).
 """
@@ -20,6 +22,7 @@ for one purpose can never be replayed as another.
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,8 +37,10 @@ from ledgr.ledger.validators import ValidatorSet
 FORMAT_VERSION = 1
 HEADER_DOMAIN = b"ledgr/header/v1\x00"
 CONSENSUS_SIGN_DOMAIN = b"ledgr/consensus/sign/v1\x00"
+PREVOTE_KIND = 2
 PRECOMMIT_KIND = 3
 HASH_BYTES = 32
+_I64 = struct.Struct(">q")
 _CHAIN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
@@ -60,12 +65,25 @@ def tx_root(operations: Sequence[bytes]) -> bytes:
 
 def precommit_sign_bytes(chain_id: str, height: int, round_: int, block_hash: bytes | None) -> bytes:
     """The exact bytes a validator signs in a PRECOMMIT (nil when ``block_hash`` is None)."""
+    return vote_sign_bytes(chain_id, PRECOMMIT_KIND, height, round_, block_hash)
+
+
+def vote_sign_bytes(chain_id: str, kind: int, height: int, round_: int, block_hash: bytes | None,
+                    valid_round: int = -1) -> bytes:
+    """The exact bytes of a PREVOTE (``kind`` 2, with its ``valid_round``) or PRECOMMIT (``kind`` 3)."""
+    if kind not in (PREVOTE_KIND, PRECOMMIT_KIND):
+        raise InvalidInput("vote kind must be 2 (prevote) or 3 (precommit)")
     if not 0 <= height <= limits.MAX_HEIGHT or not 0 <= round_ <= limits.MAX_ROUND:
-        raise InvalidInput("precommit height/round out of range")
+        raise InvalidInput("vote height/round out of range")
     tail = b"\x00" if block_hash is None else b"\x01" + _hash32(block_hash, "block_hash")
     chain = short_bytes(check_chain_id(chain_id).encode("ascii"))
     # the round is an i64 in consensus; rounds are never negative, so u64 gives the same bytes
-    return CONSENSUS_SIGN_DOMAIN + u8(PRECOMMIT_KIND) + chain + u64(height) + u64(round_) + tail
+    out = CONSENSUS_SIGN_DOMAIN + u8(kind) + chain + u64(height) + u64(round_) + tail
+    if kind == PREVOTE_KIND:
+        if not -1 <= valid_round < round_:
+            raise InvalidInput("a prevote's valid_round is -1 or below its round")
+        out += _I64.pack(valid_round)
+    return out
 
 
 def _hash32(value: bytes, what: str) -> bytes:

@@ -27,6 +27,9 @@ from ledgr.ledger.validators import ValidatorSet
 
 GENESIS_DOMAIN = b"ledgr/genesis/v1\x00"
 DEFAULT_PARAMS: dict[str, Any] = {"max_block_ops": 1000}
+# Optional parameters: absent from a genesis means the default, and they are not filled in, so a
+# genesis written before a parameter existed keeps its hash.
+OPTIONAL_PARAMS: dict[str, int] = {"evidence_max_age_heights": 100_000}
 _MEMBERS = {"chain_id", "genesis_time_ms", "validator_set", "params"}
 
 
@@ -57,13 +60,29 @@ class Genesis:
 
 
 def check_params(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict) or set(value) - set(DEFAULT_PARAMS):
-        raise InvalidInput(f"params may only hold {sorted(DEFAULT_PARAMS)}")
+    known = set(DEFAULT_PARAMS) | set(OPTIONAL_PARAMS)
+    if not isinstance(value, dict) or set(value) - known:
+        raise InvalidInput(f"params may only hold {sorted(known)}")
     params = {**DEFAULT_PARAMS, **value}
     max_ops = params["max_block_ops"]
     if not isinstance(max_ops, int) or isinstance(max_ops, bool) or not 1 <= max_ops <= limits.MAX_BLOCK_OPS:
         raise InvalidInput(f"max_block_ops must be 1..{limits.MAX_BLOCK_OPS}")
+    max_age = params.get("evidence_max_age_heights", 1)
+    if not isinstance(max_age, int) or isinstance(max_age, bool) or not 1 <= max_age <= limits.MAX_HEIGHT:
+        raise InvalidInput("evidence_max_age_heights must be a positive integer")
     return params
+
+
+def evidence_max_age_heights(params: dict[str, Any]) -> int:
+    """How many heights back equivocation evidence is accepted (and validator sets are kept).
+
+    Why a bound: a retired node key that leaks later could otherwise sign "evidence" about the
+    heights it once voted on; an operator must keep a retired key secret only for this long. The
+    default (100,000 heights: about a day at one block per second, weeks at the idle heartbeat) is
+    CometBFT's default ``evidence.max_age_num_blocks``.
+    """
+    value = params.get("evidence_max_age_heights", OPTIONAL_PARAMS["evidence_max_age_heights"])
+    return int(value)
 
 
 def genesis_writes(genesis: Genesis) -> tuple[dict[bytes, bytes | None], dict[bytes, bytes], bytes]:

@@ -27,7 +27,7 @@ from ledgr.ledger.memo import VERIFIED, Memo
 ENVELOPE_VERSION = 1
 SIGNATURE_DOMAIN = b"ledgr/op-signature/v1\x00"
 OP_TYPES = ("did.create", "did.update", "did.deactivate", "statuslist.create", "statuslist.update",
-            "resource.create", "validators.update")
+            "resource.create", "validators.update", "evidence.submit")
 PAYLOAD_FIELDS = frozenset({"type", "target", "body", "prev", "chain_id", "valid_until_height"})
 
 

@@ -13,6 +13,8 @@ Key layout (all well under LMDB's 511-byte key limit; long ids are hashed):
 ``v\\0<did>\\0<u32 seq>``    one DID document version
 ``s\\0<sha256(list id)>``   a status list (the issuer-signed credential and its owner)
 ``r\\0<did>\\0<id>``         a DID-linked resource
+``e\\0<evidence id>``       committed equivocation evidence (``ledgr.ledger.rules_evidence``)
+``validator-history``      validator sets of past heights (``ledgr.ledger.validator_history``)
 ``\\0tip``                  meta: height, block hash, app_root, time of the last applied block
 =========================  ==========================================================
 """
@@ -66,6 +68,13 @@ def status_list_key(list_id: str) -> bytes:
 
 def resource_key(did: str, resource_id: str) -> bytes:
     return b"r\x00" + did.encode("ascii") + b"\x00" + resource_id.encode("ascii")
+
+
+EVIDENCE_PREFIX = b"e\x00"
+
+
+def evidence_key(evidence_id: bytes) -> bytes:
+    return EVIDENCE_PREFIX + evidence_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,59 +1,25 @@
 """Glue between the consensus core and the ledger formats (the node is the layer that sees both).
 
 The core treats blocks as opaque bytes and defines its own message sign-bytes; the ledger defines
-the block, header and QC formats, including the precommit sign-bytes a QC verifier checks
-(``ledgr.ledger.formats``, "defined HERE and wired into consensus's pluggable signer by the node").
-So the node's :class:`Signer`/:class:`Verifier` sign and check precommits with the ledger's bytes and
-everything else with the core's, and QCs are converted between the two representations here.
+the block, header and QC formats, and its precommit (and prevote) sign-bytes are a byte-for-byte
+mirror of the core's (``ledgr.ledger.formats``; a test pins both to the same vectors). So the node
+signs and verifies consensus messages with the core's own :class:`Ed25519Signer` /
+:class:`Ed25519Verifier`, and only QCs, validator sets and evidence are converted here.
 """
 
 from __future__ import annotations
 
-from ledgr.consensus.messages import Proposal, Vote, VoteType
+from ledgr.consensus.evidence import Evidence, EvidenceKind
 from ledgr.consensus.messages import QuorumCertificate as CoreQC
-from ledgr.consensus.signbytes import sign_bytes_of_proposal, sign_bytes_of_vote
+from ledgr.consensus.messages import VoteType
 from ledgr.consensus.validators import ValidatorSet as CoreValidatorSet
 from ledgr.crypto import PrivateKey, PublicKey
+from ledgr.ledger import author
 from ledgr.ledger.formats import QuorumCertificate as LedgerQC
-from ledgr.ledger.formats import precommit_sign_bytes
+from ledgr.ledger.rules_evidence import SignedVote
 from ledgr.ledger.validators import ValidatorSet as LedgerValidatorSet
 
-
-def vote_bytes(chain_id: str, vote: Vote) -> bytes:
-    if vote.type is VoteType.PRECOMMIT:
-        return precommit_sign_bytes(chain_id, vote.height, vote.round, vote.value_id)
-    return sign_bytes_of_vote(chain_id, vote)
-
-
-class NodeSigner:
-    """The validator key signing consensus messages (precommits in the ledger's QC layout)."""
-
-    __slots__ = ("_key",)
-
-    def __init__(self, key: PrivateKey) -> None:
-        self._key = key
-
-    @property
-    def public_key(self) -> PublicKey:
-        return self._key.public_key
-
-    def sign_vote(self, chain_id: str, vote: Vote) -> bytes:
-        return self._key.sign(vote_bytes(chain_id, vote))
-
-    def sign_proposal(self, chain_id: str, proposal: Proposal) -> bytes:
-        return self._key.sign(sign_bytes_of_proposal(chain_id, proposal))
-
-
-class NodeVerifier:
-    """Checks consensus signatures with the same byte layouts as :class:`NodeSigner`."""
-
-    __slots__ = ()
-
-    def verify_vote(self, chain_id: str, vote: Vote, key: PublicKey) -> bool:
-        return key.verify(vote_bytes(chain_id, vote), vote.signature)
-
-    def verify_proposal(self, chain_id: str, proposal: Proposal, key: PublicKey) -> bool:
-        return key.verify(sign_bytes_of_proposal(chain_id, proposal), proposal.signature)
+VOTE_NAMES = {VoteType.PREVOTE: "prevote", VoteType.PRECOMMIT: "precommit"}
 
 
 def core_validators(validators: LedgerValidatorSet) -> CoreValidatorSet:
@@ -69,3 +35,23 @@ def ledger_qc(qc: CoreQC, validator_count: int) -> LedgerQC:
 
 def core_qc(qc: LedgerQC) -> CoreQC:
     return CoreQC(qc.height, qc.round, qc.block_hash, tuple(qc.signer_indexes()), qc.signatures)
+
+
+def ledger_votes(evidence: Evidence) -> list[SignedVote]:
+    """The two votes of core evidence in the ledger's ``evidence.submit`` form (same signatures)."""
+    return [SignedVote(VOTE_NAMES[vote.type], vote.height, vote.round, vote.value_id, vote.valid_round,
+                       vote.signature) for vote in (evidence.first, evidence.second)]
+
+
+def submittable(evidence: Evidence) -> bool:
+    """Whether the ledger takes this evidence: amnesia, or equivocation for two different values.
+    Prevote pairs that differ only in ``valid_round`` stay in the node's own log."""
+    return (evidence.kind is EvidenceKind.AMNESIA
+            or evidence.first.value_id != evidence.second.value_id)
+
+
+def evidence_operation(evidence: Evidence, node_key: PrivateKey, valid_until_height: int) -> bytes:
+    """The ``evidence.submit`` envelope for ``evidence``, signed by this validator's node key."""
+    return author.evidence_submit(PublicKey(evidence.validator_key), ledger_votes(evidence),
+                                  node_key=node_key, chain_id=evidence.chain_id,
+                                  valid_until_height=valid_until_height)

@@ -6,8 +6,8 @@ from typing import Any
 
 from ledgr.consensus.config import CoreConfig, TimeoutConfig
 from ledgr.consensus.core import Core
+from ledgr.consensus.signing import Ed25519Signer, Ed25519Verifier
 from ledgr.crypto import PrivateKey
-from ledgr.node.bridge import NodeSigner, NodeVerifier
 from ledgr.node.chain import Chain
 from ledgr.node.config import NodeConfig
 
@@ -27,5 +27,5 @@ def core_config(chain_id: str, config: NodeConfig) -> CoreConfig:
 
 def make_core(chain: Chain, key: PrivateKey, config: NodeConfig) -> Any:
     """A core that resumes from the persisted consensus state, if any."""
-    return Core(core_config(chain.chain_id, config), NodeSigner(key), NodeVerifier(),
+    return Core(core_config(chain.chain_id, config), Ed25519Signer(key), Ed25519Verifier(),
                 chain.store.get_consensus_state())

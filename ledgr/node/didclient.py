@@ -4,9 +4,11 @@ The node's ``/v1/state/did/{did}`` answer holds the DID's head record and curren
 fed to the W3C DID resolver (``ledgr.did.resolver``) through a small record reader, so the printed
 result is exactly what the ledger's resolver makes of those records.
 
-With ``proof``: the answer must be a certified read under the network's genesis validator set. The
-genesis document is fetched from the node on first use and pinned under ``trust_dir`` (one file per
-chain id, trust on first use, like SSH's known_hosts); later runs refuse a node whose genesis differs.
+With ``proof``: the answer must be a certified read under a validator set reached from the network's
+genesis set: the genesis document is fetched from the node on first use and pinned under
+``trust_dir`` (one file per chain id, trust on first use, like SSH's known_hosts; later runs refuse a
+node whose genesis differs), and validator-set changes since (``ledgr validators add|remove|
+rotate-key``) are followed header by header (:mod:`ledgr.node.setchain`).
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from typing import Any
 from ledgr.did.records import DidHead, DidResource, DidVersion
 from ledgr.did.resolver import resolve
 from ledgr.errors import ConfigError, InvalidInput, LedgrError, Unavailable, VerificationFailed
+from ledgr.ledger.formats import Header
 from ledgr.ledger.genesis import Genesis
 from ledgr.ledger.records import head_from_json, version_from_json
+from ledgr.ledger.validators import ValidatorSet
+from ledgr.node import setchain
 from ledgr.node.certified import verify_state_answer
 
 MAX_BYTES = 8 << 20
@@ -92,6 +97,36 @@ def pinned_genesis(base: str, trust_dir: Path) -> Genesis:
     return offered
 
 
+def trusted_set_for(base: str, answer: dict[str, Any], pinned: ValidatorSet) -> ValidatorSet:
+    """The set that signed ``answer``, reached from the ``pinned`` set by following the validator-set
+    changes the node reports, each checked against a header the previous set signed
+    (:mod:`ledgr.node.setchain`)."""
+    try:
+        target = Header.decode(bytes.fromhex(answer["header"]["encoded"])).validators_hash
+    except (KeyError, TypeError, ValueError, LedgrError) as exc:
+        raise VerificationFailed("the answer holds no decodable header (ask with ?proof=true)",
+                                 check="shape") from exc
+    if target == pinned.hash():
+        return pinned
+    status, current = fetch_json(base, "/v1/state/validators/current")
+    if status != 200 or not isinstance(current, dict):
+        raise Unavailable(f"{base} does not serve its validator record (HTTP {status})")
+    entries = current.get("entries", {})
+    record = (entries.get("validators") or {}).get("value")
+    history = (entries.get("history") or {}).get("value")
+    if not isinstance(record, dict):
+        raise VerificationFailed(f"{base} served no validator record", check="validators")
+
+    def fetch_block(height: int) -> dict[str, Any]:
+        code, block = fetch_json(base, f"/v1/blocks/{height}")
+        if code != 200 or not isinstance(block, dict):
+            raise Unavailable(f"{base} does not serve block {height} (HTTP {code})")
+        return block
+
+    return setchain.follow(pinned, target, record, history if isinstance(history, dict) else None,
+                           fetch_block)
+
+
 def resolve_from_node(base: str, did: str, proof: bool, trust_dir: Path | None = None,
                       max_age_ms: int | None = None) -> dict[str, Any]:
     """The DID Resolution result for ``did`` as node ``base`` answers it (checked if ``proof``)."""
@@ -110,11 +145,12 @@ def resolve_from_node(base: str, did: str, proof: bool, trust_dir: Path | None =
     result = resolve(did, AnswerRecords(did, head, version)).to_json()
     if proof:
         genesis = pinned_genesis(base, trust_dir or default_trust_dir())
-        checked = verify_state_answer(answer, genesis.validator_set, now_ms=time.time_ns() // 1_000_000,
+        validators = trusted_set_for(base, answer, genesis.validator_set)
+        checked = verify_state_answer(answer, validators, now_ms=time.time_ns() // 1_000_000,
                                       max_age_ms=max_age_ms)
         result["didResolutionMetadata"]["ledgrCertifiedRead"] = {
             "verified": True, "height": checked.height, "blockTime": answer["header"]["time"],
             "ageMs": checked.age_ms, "appRoot": checked.app_root.hex(),
-            "validatorsHash": genesis.validator_set.hash().hex(), "chainId": genesis.chain_id,
+            "validatorsHash": validators.hash().hex(), "chainId": genesis.chain_id,
         }
     return result

@@ -94,6 +94,7 @@ class ConsensusDriver:
         self.on_commit: list[Callable[[int, list[bytes]], None]] = []
         self.on_reject: list[Callable[[bytes], None]] = []
         self.evidence: EvidenceLog | None = None
+        self.on_evidence: Callable[[], None] | None = None
         self.relay_filter: RelayFilter | None = None
         self.proposer_silent: Callable[[int, int], bool] | None = None
 
@@ -186,7 +187,8 @@ class ConsensusDriver:
             await self._commit(effect)
         elif isinstance(effect, ReportEvidence):
             if self.evidence is not None:
-                await self.evidence.report(effect.evidence, self.writer)
+                if await self.evidence.report(effect.evidence, self.writer) and self.on_evidence:
+                    self.on_evidence()
             else:
                 await self.writer.run(self.chain.record_evidence, effect.evidence)
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from ledgr.consensus.codec import decode_message
 from ledgr.consensus.messages import Vote
+from ledgr.consensus.signing import Ed25519Verifier
 from ledgr.consensus.state import decode_state
 from ledgr.crypto import PublicKey
 from ledgr.errors import ConfigError, LedgrError
-from ledgr.node.bridge import NodeVerifier
 
 Watermark = tuple[int, int, int]
 
@@ -42,7 +42,7 @@ class DoubleSignGuard:
         if local_state is not None:
             self.local = decode_state(local_state).watermark
         self.seen: Watermark | None = None
-        self._verifier = NodeVerifier()
+        self._verifier = Ed25519Verifier()
 
     def observe(self, vote_bytes: bytes) -> None:
         """A peer says this node signed ``vote_bytes``; keep it if the signature is really ours."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import OrderedDict
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,17 +22,23 @@ from ledgr.ledger.formats import Block, Header, QuorumCertificate
 from ledgr.ledger.smt import prove
 from ledgr.ledger.state import (
     CHAIN_KEY,
+    EVIDENCE_PREFIX,
     VALIDATORS_KEY,
     did_head_key,
     did_version_key,
+    evidence_key,
     resource_key,
     status_list_key,
 )
+from ledgr.ledger.validator_history import HISTORY_KEY
 from ledgr.node.txtree import TxTree
+from ledgr.store.env import STATE
+from ledgr.store.keys import data_key
 from ledgr.store.store import Store
 from ledgr.store.view import StoreView
 
-STATE_KINDS = ("did", "did-version", "status-list", "resource", "validators", "chain")
+STATE_KINDS = ("did", "did-version", "status-list", "resource", "validators", "chain", "evidence")
+MAX_EVIDENCE_LISTED = 1000
 
 
 def iso_time(time_ms: int) -> str:
@@ -151,10 +158,14 @@ def _state_keys(kind: str, ident: str, view: StoreView) -> list[tuple[str, bytes
         if not sep or not rid:
             raise InvalidInput("a resource id is <did>/resources/<id>")
         return [("resource", resource_key(did, rid))]
-    if kind == "validators":
-        return [("validators", VALIDATORS_KEY)]
+    if kind == "validators":  # the record and the sets of past heights (a verifier follows them)
+        return [("validators", VALIDATORS_KEY), ("history", HISTORY_KEY)]
     if kind == "chain":
         return [("chain", CHAIN_KEY)]
+    if kind == "evidence":
+        if len(ident) != 64 or ident != ident.lower() or any(c not in "0123456789abcdef" for c in ident):
+            raise InvalidInput("an evidence id is 64 lowercase hex characters")
+        return [("evidence", evidence_key(bytes.fromhex(ident)))]
     raise NotFound(f"unknown state kind {kind!r}; one of {', '.join(STATE_KINDS)}")
 
 
@@ -192,3 +203,26 @@ def state_json(store: Store, kind: str, ident: str, with_proof: bool) -> dict[st
     elif not found:
         raise NotFound(f"no {kind} {ident!r} in the ledger state")
     return out
+
+
+def evidence_records(store: Store, known: Container[str] = frozenset(),
+                     limit: int = MAX_EVIDENCE_LISTED) -> list[dict[str, Any]]:
+    """Committed equivocation evidence (``e\\0<id>`` state records) whose id is not in ``known``, at
+    most ``limit`` scanned, in id order.
+
+    A range scan over the state database (run after every commit, so known records are skipped
+    without decoding them): the node lists what the ledger holds for ``/v1/status``; each record
+    can be read with a proof through ``GET /v1/state/evidence/{id}?proof=true``."""
+    start = data_key(EVIDENCE_PREFIX)
+
+    def collect(view: StoreView) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for scanned, (key, value) in enumerate(view.iter_db(STATE, start)):
+            if not key.startswith(start) or scanned >= limit:
+                break
+            if key[len(start):].hex() not in known:
+                out.append(json.loads(value))
+        return out
+
+    found: list[dict[str, Any]] = store.read(collect)
+    return found

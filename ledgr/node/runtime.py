@@ -40,6 +40,7 @@ from ledgr.node.clock import Clock
 from ledgr.node.config import NodeConfig
 from ledgr.node.consensus_setup import make_core
 from ledgr.node.driver import ConsensusDriver
+from ledgr.node.evidence_desk import EvidenceDesk
 from ledgr.node.evidence_log import EvidenceLog
 from ledgr.node.gcpolicy import FREEZE_INTERVAL_S, GcPacer
 from ledgr.node.guard import DoubleSignGuard, vote_watermark
@@ -104,6 +105,8 @@ class Node:
         self.guard = DoubleSignGuard(self.chain.chain_id, self.key.public_key,
                                      self.chain.store.get_consensus_state())
         self.desk = OperationDesk(self)
+        self.evidence_desk = EvidenceDesk(self)
+        self.driver.on_evidence = self.evidence_desk.kick
         self.relay_filter = RelayFilter()
         self.driver.relay_filter = self.relay_filter
         self.statesync = StateSync(self)
@@ -296,6 +299,7 @@ class Node:
         self._send_status()
         self.desk.notify(op_hashes)
         self.peers.set_validators(self.chain.validator_keys(height + 1))
+        self.evidence_desk.after_commit(height)
 
     # ---- the API surface -----------------------------------------------------------------------
 

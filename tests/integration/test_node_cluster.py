@@ -26,12 +26,18 @@ from typing import Any
 import aiohttp
 import pytest
 
+from ledgr.consensus.codec import encode_message
+from ledgr.consensus.messages import Vote, VoteType
+from ledgr.consensus.signing import Ed25519Signer
 from ledgr.crypto import PrivateKey
 from ledgr.ledger.genesis import Genesis
 from ledgr.node import testnet as tn
 from ledgr.node.authoring import create_did
 from ledgr.node.certified import verify_state_answer
+from ledgr.node.config import P2PConfig, PeerConfig
 from ledgr.node.loadgen import LoadResult, run_until, submit_and_wait
+from ledgr.node.metrics import NodeMetrics
+from ledgr.node.peers import KIND_CONSENSUS, PeerNetwork
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -346,3 +352,65 @@ def test_double_sign_guard_refuses_a_data_directory_older_than_the_keys_history(
     shutil.rmtree(node.data_dir)
     cluster.restart(1)
     cluster.wait(lambda: cluster.height(1) >= cluster.height(0) > 0, 60, "node1 to rejoin after a wipe")
+
+
+async def _double_sign(cluster: Cluster, height_of: Any, rounds: int) -> None:
+    """A second holder of node0's key (the cloned-validator fault) connects to node1 and node2 and
+    sends two conflicting signed prevotes for the height they are about to run, until one of them
+    has detected the equivocation."""
+    key = tn.validator_key(cluster.nodes[0])
+    members = cluster.genesis.validator_set.validators
+    index = next(i for i, v in enumerate(members) if v.node_key == key.public_key)
+    others = {v.node_key.multikey: v.name for v in members if v.node_key != key.public_key}
+    peers = tuple(PeerConfig(url=f"ws://127.0.0.1:{n.p2p_port}/p2p", public_key=k)
+                  for k, name in others.items() for n in cluster.nodes if n.name == name)
+    # outside the set it passes to its own transport, it dials both peers at once
+    network = PeerNetwork(cluster.genesis.chain_id, key, set(others), peers,
+                          P2PConfig(port=free_base_port(1)), lambda *_: None, NodeMetrics())
+    signer = Ed25519Signer(key)
+    await network.start()
+    try:
+        for _ in range(rounds):
+            height = height_of() + 1
+            for value in (os.urandom(32), os.urandom(32)):
+                vote = Vote(VoteType.PREVOTE, height, 0, value, -1, index)
+                network.broadcast(KIND_CONSENSUS, encode_message(vote.signed(signer.sign_vote(
+                    cluster.genesis.chain_id, vote))))
+            await asyncio.sleep(0.5)
+            seen = [cluster.status(i)["evidence"] for i in (1, 2)]
+            if any(e["uncommitted"]["count"] or e["count"] for e in seen):
+                return
+    finally:
+        await network.close()
+    raise AssertionError("no node detected the conflicting votes")
+
+
+def test_a_double_signing_key_is_recorded_on_the_ledger_and_reported_by_every_node(cluster: Cluster) -> None:
+    culprit = tn.validator_key(cluster.nodes[0]).public_key.multikey
+    cluster.wait(lambda: all(not cluster.status(i)["catching_up"] for i in range(3)), 30, "a settled cluster")
+    asyncio.run(_double_sign(cluster, lambda: max(cluster.height(i) for i in (1, 2)), rounds=40))
+
+    def committed_everywhere() -> bool:
+        return all(cluster.status(i)["evidence"]["count"] >= 1 for i in range(3))
+
+    cluster.wait(committed_everywhere, 30, "the evidence to be committed and seen by every node")
+    for i in range(3):
+        evidence = cluster.status(i)["evidence"]
+        assert {e["validator"] for e in evidence["recent"]} == {culprit}
+        assert evidence["recent"][0]["validator_name"] == "node0"
+        assert evidence["uncommitted"]["count"] == 0
+        metrics = urllib.request.urlopen(f"{cluster.urls[i]}/metrics", timeout=5).read().decode()
+        assert f'ledgr_equivocation_evidence_total{{validator="{culprit}"}}' in metrics
+    ident = cluster.status(1)["evidence"]["recent"][0]["id"]
+    answer = get_json(f"{cluster.urls[2]}/v1/state/evidence/{ident}?proof=true")
+    certified = verify_state_answer(answer, cluster.genesis.validator_set)
+    record = json.loads(certified.values["evidence"] or b"null")
+    assert record["validator"] == culprit and record["kind"] == "equivocation"
+    logged = [json.loads(line) for line in Path(cluster.nodes[1].log).read_text().splitlines()
+              if "equivocation_evidence_committed" in line]
+    assert logged and logged[0]["level"] == "error" and logged[0]["validator"] == culprit
+    # the network keeps committing after the accusation (it is the operators' call, not the code's)
+    height = cluster.height(0)
+    _did, envelope = create_did(PrivateKey.generate(), cluster.genesis.chain_id, height)
+    receipt = post_op(cluster.urls[0], envelope)
+    assert get_json(f"{cluster.urls[0]}/v1/operations/{receipt['hash']}?wait=10")["status"] == "committed"

@@ -15,7 +15,7 @@ DATE_TIME = {"type": "string", "format": "date-time"}
 MULTIKEY = {"type": "string", "pattern": "^z6Mk[1-9A-HJ-NP-Za-km-z]{42,45}$",
             "description": "Ed25519 public key, Multikey (base58btc)"}
 HEX = {"type": "string", "pattern": "^[0-9a-f]*$", "description": "bytes, lowercase hex"}
-STATE_KINDS = ["did", "did-version", "status-list", "resource", "validators", "chain"]
+STATE_KINDS = ["did", "did-version", "status-list", "resource", "validators", "chain", "evidence"]
 DID = {"type": "string", "pattern": "^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$", "maxLength": 2048}
 
 

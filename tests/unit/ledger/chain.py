@@ -69,10 +69,10 @@ class Chain:
     genesis: Genesis | None = None
 
     @classmethod
-    def start(cls, n: int = 3, mode: str = "bft") -> Chain:
+    def start(cls, n: int = 3, mode: str = "bft", params: dict[str, Any] | None = None) -> Chain:
         vset, nodes, admins = validator_set(n, mode=mode)
         chain = cls(vset, nodes, admins)
-        chain.genesis = Genesis(CHAIN_ID, GENESIS_MS, vset, {"max_block_ops": 1000})
+        chain.genesis = Genesis(CHAIN_ID, GENESIS_MS, vset, {"max_block_ops": 1000, **(params or {})})
         from ledgr.ledger.genesis import genesis_writes
         writes, nodes_, _root = genesis_writes(chain.genesis)
         chain.state.apply_writes(writes, nodes_)

@@ -22,6 +22,16 @@ chain.accept(chain.op("statuslist.create", "https://e.example/l", {
     "credential": status_credential("https://e.example/l", did, vm, b, revoked=(5, 9))}, b, vm))
 chain.accept(chain.op("resource.create", did + "/resources/s", {
     "name": "s", "mediaType": "application/json", "content": {"z": 1, "a": [1, 2]}}, b, vm))
+import dataclasses
+from ledgr.ledger.author import evidence_submit
+from ledgr.ledger.rules_evidence import SignedVote
+culprit = chain.node_keys[1]
+votes = []
+for block_id in (b"\x01" * 32, b"\x02" * 32):
+    unsigned = SignedVote("precommit", 2, 0, block_id, -1, b"")
+    votes.append(dataclasses.replace(unsigned, signature=culprit.sign(unsigned.sign_bytes("ledgr-test"))))
+chain.accept(evidence_submit(culprit.public_key, votes, node_key=chain.node_keys[0], chain_id="ledgr-test",
+                             valid_until_height=100))
 print(chain.blocks[-1].header.app_root.hex(), chain.blocks[-1].hash().hex())
 """
 
