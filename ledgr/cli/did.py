@@ -18,7 +18,7 @@ from ledgr.cli.http import get_json, request_json
 from ledgr.crypto import PrivateKey
 from ledgr.errors import InvalidInput, LedgrError, NotFound, OperationRejected, Unavailable
 from ledgr.node import authoring
-from ledgr.node.didclient import resolve_from_node
+from ledgr.node.didclient import import_checkpoint, resolve_from_node
 
 WAIT_S = 30.0
 
@@ -148,10 +148,18 @@ def deactivate(url: str, secret: str, did_value: str) -> None:
               help="Check the answer as a certified read against the network's genesis validator set "
                    "(fetched and pinned on first use).")
 @click.option("--trust-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where pinned genesis documents are kept (default ~/.config/ledgr/trust).")
+              help="Where pinned genesis documents and checkpoints are kept (default ~/.config/ledgr/trust).")
+@click.option("--checkpoint", "checkpoint_file", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Pin this checkpoint (from `ledgr ledger checkpoint`, published by the operators) first.")
 @click.argument("did_value", metavar="DID")
-def resolve(url: str, proof: bool, trust_dir: Path | None, did_value: str) -> None:
+def resolve(url: str, proof: bool, trust_dir: Path | None, checkpoint_file: Path | None,
+            did_value: str) -> None:
     """Print the W3C DID Resolution result of DID as one node answers it."""
+    if checkpoint_file is not None:
+        if not proof:
+            raise InvalidInput("--checkpoint only makes sense with --proof")
+        import_checkpoint(url, checkpoint_file, trust_dir)
     echo_json(resolve_from_node(url, did_value, proof, trust_dir))
 
 

@@ -10,6 +10,7 @@ import click
 from ledgr.cli.base import echo_json, read_json_file
 from ledgr.errors import IntegrityError
 from ledgr.ledger.genesis import Genesis
+from ledgr.node.didclient import latest_checkpoint
 from ledgr.store import Store
 from ledgr.store.env import OPS
 from ledgr.store.prune import prune_smt
@@ -95,6 +96,25 @@ def verify(data_dir: Path, genesis_path: str | None, scratch_dir: Path | None) -
         "app_root": report.app_root.hex(),
         "genesis": source,
     })
+
+
+@ledger.command("checkpoint")
+@click.option("--node", "url", required=True, envvar="LEDGR_NODE", metavar="URL",
+              help="A node of the network (its answer is verified, not trusted).")
+@click.option("--trust-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where pinned genesis documents and checkpoints are kept (default ~/.config/ledgr/trust).")
+def checkpoint(url: str, trust_dir: Path | None) -> None:
+    """Print a checkpoint at the network's latest block, verified from this machine's trust anchor.
+
+    The checkpoint (chain id, genesis hash, height, block hash, validator set) is what operators
+    publish so new verifiers can start from it instead of genesis (`ledgr did resolve --proof
+    --checkpoint FILE`); it is also pinned here. See docs/trust.md §1.
+
+    \b
+    Example:
+      ledgr ledger checkpoint --node http://127.0.0.1:8700 > checkpoint.json
+    """
+    echo_json(latest_checkpoint(url, trust_dir).to_json())
 
 
 @ledger.command("prune")

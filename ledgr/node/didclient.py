@@ -8,7 +8,8 @@ With ``proof``: the answer must be a certified read under a validator set reache
 genesis set: the genesis document is fetched from the node on first use and pinned under
 ``trust_dir`` (one file per chain id, trust on first use, like SSH's known_hosts; later runs refuse a
 node whose genesis differs), and validator-set changes since (``ledgr validators add|remove|
-rotate-key``) are followed header by header (:mod:`ledgr.node.setchain`).
+rotate-key``) are followed header by header (:mod:`ledgr.node.setchain`) from the pinned
+checkpoint when there is one (:mod:`ledgr.node.checkpoint`); a followed change moves it forward.
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ from ledgr.ledger.records import head_from_json, version_from_json
 from ledgr.ledger.validators import ValidatorSet
 from ledgr.node import setchain
 from ledgr.node.certified import verify_state_answer
+from ledgr.node.checkpoint import (
+    Checkpoint,
+    checkpoint_from_block,
+    load_checkpoint,
+    read_checkpoint_file,
+    save_checkpoint,
+)
 
 MAX_BYTES = 8 << 20
 
@@ -144,13 +152,57 @@ def resolve_from_node(base: str, did: str, proof: bool, trust_dir: Path | None =
     version = (entries.get("version") or {}).get("value")
     result = resolve(did, AnswerRecords(did, head, version)).to_json()
     if proof:
-        genesis = pinned_genesis(base, trust_dir or default_trust_dir())
-        validators = trusted_set_for(base, answer, genesis.validator_set)
+        trust = trust_dir or default_trust_dir()
+        genesis = pinned_genesis(base, trust)
+        anchor = load_checkpoint(trust, genesis)
+        start = genesis.validator_set if anchor is None else anchor.validators
+        validators = trusted_set_for(base, answer, start)
         checked = verify_state_answer(answer, validators, now_ms=time.time_ns() // 1_000_000,
                                       max_age_ms=max_age_ms)
+        if validators.hash() != start.hash():  # followed a set change: move the anchor forward
+            header = Header.decode(bytes.fromhex(answer["header"]["encoded"]))
+            save_checkpoint(trust, Checkpoint(genesis.chain_id, genesis.hash(), header.height, header.hash(),
+                                              validators))
         result["didResolutionMetadata"]["ledgrCertifiedRead"] = {
             "verified": True, "height": checked.height, "blockTime": answer["header"]["time"],
             "ageMs": checked.age_ms, "appRoot": checked.app_root.hex(),
             "validatorsHash": validators.hash().hex(), "chainId": genesis.chain_id,
+            "trustAnchorHeight": 0 if anchor is None else anchor.height,
         }
     return result
+
+
+def import_checkpoint(base: str, path: Path, trust_dir: Path | None = None) -> Checkpoint:
+    """Pin a checkpoint published out of band (``ledgr ledger checkpoint``), after checking that it
+    names the pinned genesis and that the node holds that very block, certified by the checkpoint's
+    set — a typo or another network's file is refused."""
+    trust = trust_dir or default_trust_dir()
+    genesis = pinned_genesis(base, trust)
+    offered = read_checkpoint_file(path)
+    if offered.chain_id != genesis.chain_id or offered.genesis_hash != genesis.hash():
+        raise VerificationFailed(f"checkpoint {path} is for another network than {base} serves",
+                                 check="chain")
+    code, block = fetch_json(base, f"/v1/blocks/{offered.height}")
+    if code != 200 or not isinstance(block, dict):
+        raise Unavailable(f"{base} does not serve block {offered.height} (HTTP {code})")
+    found = checkpoint_from_block(genesis, block, offered.validators)
+    if found.block_hash != offered.block_hash:
+        raise VerificationFailed(f"{base} holds another block at height {offered.height} than the checkpoint",
+                                 check="block")
+    save_checkpoint(trust, offered)
+    return offered
+
+
+def latest_checkpoint(base: str, trust_dir: Path | None = None) -> Checkpoint:
+    """A checkpoint at the node's latest block, reached from this verifier's own anchor (pinned
+    genesis or checkpoint) through verified set changes — what operators publish for new verifiers."""
+    trust = trust_dir or default_trust_dir()
+    genesis = pinned_genesis(base, trust)
+    anchor = load_checkpoint(trust, genesis)
+    start = genesis.validator_set if anchor is None else anchor.validators
+    code, block = fetch_json(base, "/v1/blocks/latest")
+    if code != 200 or not isinstance(block, dict):
+        raise Unavailable(f"{base} does not serve its latest block (HTTP {code})")
+    found = checkpoint_from_block(genesis, block, trusted_set_for(base, block, start))
+    save_checkpoint(trust, found)
+    return found

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from ledgr.ledger.validators import ValidatorSet
 from ledgr.node import membership
 from ledgr.node import testnet as tn
 from ledgr.node.authoring import create_did
+from ledgr.node.checkpoint import read_checkpoint_file
 from ledgr.node.keyfile import write_secret_key
 from tests.integration.growth_ports import free_base_port
 from tests.integration.test_growth import Net, _change, _with_load, get_json, ledgr, wait
@@ -131,3 +133,26 @@ def test_rotate_key_under_load_then_the_node_votes_with_its_new_key(net: Net, tm
     certified = after["didResolutionMetadata"]["ledgrCertifiedRead"]
     assert certified["verified"] is True and certified["height"] >= active
     assert certified["validatorsHash"] == new_set.hash().hex()
+    # the followed change moved the verifier's anchor forward: a checkpoint with the new set
+    pinned = read_checkpoint_file(trust / f"{net.genesis.chain_id}.checkpoint.json")
+    assert pinned.height == certified["height"] and pinned.validators.hash() == new_set.hash()
+    again = json.loads(ledgr("did", "resolve", did, "--proof", "--trust-dir", str(trust),
+                             "--node", net.nodes[0].url))
+    assert again["didResolutionMetadata"]["ledgrCertifiedRead"]["trustAnchorHeight"] == pinned.height
+    # operators publish a checkpoint; a new verifier starts from it instead of genesis
+    published = tmp_path / "checkpoint.json"
+    published.write_text(ledgr("ledger", "checkpoint", "--node", net.nodes[2].url, "--trust-dir", str(trust)))
+    offered = read_checkpoint_file(published)
+    assert offered.height >= pinned.height and offered.validators.hash() == new_set.hash()
+    fresh_trust = tmp_path / "fresh-trust"
+    started = json.loads(ledgr("did", "resolve", did, "--proof", "--trust-dir", str(fresh_trust),
+                               "--checkpoint", str(published), "--node", net.nodes[1].url))
+    assert started["didResolutionMetadata"]["ledgrCertifiedRead"]["trustAnchorHeight"] == offered.height
+    # a checkpoint naming a block the network does not hold is refused, with one line
+    forged = offered.to_json() | {"block_hash": "00" * 32}
+    bad = tmp_path / "forged.json"
+    bad.write_text(json.dumps(forged))
+    command = [*tn.ledgr_command(), "did", "resolve", did, "--proof", "--trust-dir", str(tmp_path / "t2"),
+               "--checkpoint", str(bad), "--node", net.nodes[0].url]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "holds another block" in done.stderr and done.stderr.count("\n") == 1
