@@ -67,7 +67,7 @@ def stage_means(url: str) -> str:
         if line.startswith("#"):
             continue
         name, _, value = line.rpartition(" ")
-        if name.endswith(("_sum", "_count")) or name.startswith("ledgr_consensus_round_changes_total"):
+        if name.endswith(("_sum", "_count")) or name.startswith(("ledgr_consensus_", "ledgr_peer_messages")):
             values[name] = float(value)
     parts = []
     for name, total in sorted(values.items()):
@@ -75,8 +75,10 @@ def stage_means(url: str) -> str:
             count = values.get(name[:-4] + "_count", 0.0)
             if count and "seconds" in name:
                 parts.append(f"{name[6:-4]} {1000 * total / count:.1f} ms x{int(count)}")
-    rounds = values.get("ledgr_consensus_round_changes_total", 0.0)
-    return "; ".join(parts) + f"; round changes {rounds:.0f}"
+    counters = [f"{name[6:]} {total:.0f}" for name, total in sorted(values.items())
+                if name.startswith(("ledgr_consensus_", "ledgr_peer_messages")) and "_total" in name
+                and not name.endswith("_created")]
+    return "; ".join(parts + counters)
 
 
 def log_events(path: str) -> dict[str, int]:
