@@ -48,6 +48,9 @@ class NodeMetrics:
         self.peer_dropped = Counter(
             "ledgr_peer_messages_dropped_total", "Peer messages dropped by a full queue or a policy",
             ["reason"], registry=r)
+        self.peer_received_bytes = Counter(
+            "ledgr_peer_received_bytes_total", "Bytes of peer frames received, by frame kind",
+            ["kind"], registry=r)
         self.catching_up = Gauge("ledgr_catching_up", "1 while the node is syncing blocks from peers",
                                  registry=r)
         self.sync_target = Gauge("ledgr_sync_target_height", "Highest height seen at a peer", registry=r)
