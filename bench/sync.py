@@ -30,6 +30,7 @@ import asyncio
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,8 @@ from ledgr.node import testnet as tn
 from ledgr.node.certified import verify_state_answer
 from ledgr.node.loadgen import presign, run_rate
 from ledgr.node.testnet_join import add_node
+
+SAMPLE_FILE = "sample-dids.json"
 
 
 def get_json(url: str, timeout_s: float = 10.0) -> dict[str, Any]:
@@ -155,9 +158,21 @@ def join(directory: Path, nodes: list[tn.TestnetNode], target: int, sync: dict[s
 
 def load(directory: Path, args: argparse.Namespace) -> tuple[list[tn.TestnetNode], int, list[str]]:
     """Create the testnet, fill it and start it; the running nodes, the operation count, sample DIDs."""
+    if args.fill == "offline" and (directory / tn.MANIFEST).exists():
+        validators = tn.load_manifest(directory)[:3]  # drop nodes an earlier run added
+        for extra in sorted(directory.glob("node*")):
+            if extra.name not in {n.name for n in validators}:
+                shutil.rmtree(extra)
+        tn.save_manifest(directory, validators)
+        nodes = tn.up(directory, 3, timeout_s=120)
+        probe = tn.status_of(nodes[0].url, 10)
+        assert probe is not None
+        print(f"reusing the filled testnet in {directory} (height {probe['height']})", flush=True)
+        return nodes, args.dids, json.loads((directory / SAMPLE_FILE).read_text())
     if args.fill == "offline":
         tn.create(directory, 3, free_base_port(3), consensus={"heartbeat_ms": 2000})
         result = fill(directory, args.dids, args.block_ops, args.sign_procs)
+        (directory / SAMPLE_FILE).write_text(json.dumps(result.sample_dids))
         print(f"filled offline: {result.operations} did.create in {result.height} blocks in "
               f"{result.seconds:.1f} s ({result.operations / result.seconds:.0f} ops/s)", flush=True)
         if args.verify_fill:
@@ -205,6 +220,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     phases = args.phases.split(",")
     with tempfile.TemporaryDirectory(prefix="ledgr-sync-bench-") as tmp:
         directory = Path(tmp) / "net"
+        if args.testnet_dir:
+            directory = Path(args.testnet_dir)
         nodes, committed, dids = load(directory, args)
         genesis = Genesis.from_json(json.loads((directory / "genesis.json").read_text()))
         try:
@@ -246,6 +263,8 @@ if __name__ == "__main__":
                         help="run ledgr ledger verify on the filled stores and a write check first")
     parser.add_argument("--rate", type=float, default=3000.0, help="offered ops/s (consensus fill)")
     parser.add_argument("--phases", default="block,state", help="comma-separated: block, state")
+    parser.add_argument("--testnet-dir", help="keep the filled testnet here; reuse it if it exists (offline "
+                        "fill; --dids must then be the count it was filled with)")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     print("command:", shlex.join([sys.executable, *sys.argv]), flush=True)
