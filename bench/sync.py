@@ -106,15 +106,20 @@ def peak_rss_mib(pid: int) -> tuple[float, float]:
     return (peaks[0] if peaks else float("nan")), sum(peaks)
 
 
-def received_bytes(url: str) -> dict[str, float]:
+def node_metrics(url: str) -> tuple[dict[str, float], float]:
+    """Bytes received from peers by frame kind, and blocks executed ahead (while the previous one
+    was committed)."""
     with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
         text = response.read().decode()
-    out: dict[str, float] = {}
+    received: dict[str, float] = {}
+    ahead = 0.0
     for line in text.splitlines():
         if line.startswith("ledgr_peer_received_bytes_total{"):
             kind = line.split('kind="', 1)[1].split('"', 1)[0]
-            out[kind] = float(line.rsplit(" ", 1)[1])
-    return out
+            received[kind] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("ledgr_sync_blocks_executed_ahead_total "):
+            ahead = float(line.rsplit(" ", 1)[1])
+    return received, ahead
 
 
 def certified_read_ok(url: str, did: str, genesis: Genesis) -> bool:
@@ -150,7 +155,7 @@ def join(directory: Path, nodes: list[tn.TestnetNode], target: int, sync: dict[s
     figures: dict[str, Any] = dict(marks)
     figures["cpu_s"] = cpu_seconds(new.pid)
     figures["peak_rss_node_mib"], figures["peak_rss_with_workers_mib"] = peak_rss_mib(new.pid)
-    figures["received_bytes"] = received_bytes(new.url)
+    figures["received_bytes"], figures["blocks_executed_ahead"] = node_metrics(new.url)
     tn.stop_node(new)
     figures["node"] = new.name
     return figures
@@ -204,7 +209,8 @@ def block_line(f: dict[str, Any], target: int, committed: int, replay_s: float) 
     return (f"block sync: {target} blocks, {committed} ops in {replay_s:.1f} s = {f['ops_per_s']:.0f} ops/s "
             f"(start-up {f['first_height_s']:.1f} s, wall {f['caught_up_s']:.1f} s; "
             f"{committed / f['cpu_s']:.0f} ops per CPU-second of the node and its worker, start-up "
-            f"included; {_resources(f)})")
+            f"included; {f['blocks_executed_ahead']:.0f} blocks executed while the one before was committed; "
+            f"{_resources(f)})")
 
 
 def state_line(f: dict[str, Any]) -> str:

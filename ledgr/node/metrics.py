@@ -53,6 +53,9 @@ class NodeMetrics:
             ["kind"], registry=r)
         self.catching_up = Gauge("ledgr_catching_up", "1 while the node is syncing blocks from peers",
                                  registry=r)
+        self.sync_executed_ahead = Counter(
+            "ledgr_sync_blocks_executed_ahead_total",
+            "Synced blocks executed while the block before them was being committed", registry=r)
         self.sync_target = Gauge("ledgr_sync_target_height", "Highest height seen at a peer", registry=r)
         self.sync_progress = Gauge("ledgr_sync_progress_ratio", "Catch-up progress (1 = at the tip)",
                                    registry=r)

@@ -35,7 +35,7 @@ from ledgr.consensus.messages import Commit, Vote
 from ledgr.crypto import PublicKey
 from ledgr.errors import InvalidInput, LedgrError, NotFound, PeerError, StorageError
 from ledgr.node import wire
-from ledgr.node.chain import Chain
+from ledgr.node.chain import Chain, Committed
 from ledgr.node.clock import Clock
 from ledgr.node.config import NodeConfig
 from ledgr.node.consensus_setup import make_core
@@ -189,11 +189,15 @@ class Node:
                 finally:
                     self.driver.resume_after_sync()
 
-    async def _apply_synced(self, block: wire.SyncedBlock) -> None:
+    async def _apply_synced(self, blocks: list[wire.SyncedBlock]) -> int:
         started = self.clock.monotonic_s()
-        committed = await self.chain.apply_synced(block.block, block.qc, self.writer)
-        self.driver.after_commit(committed.height, committed.op_hashes, started)
-        self.driver.last_synced = Commit(block.block, committed.time_ms, committed.core_qc)
+
+        def stored(committed: Committed, block: wire.SyncedBlock) -> None:
+            self.driver.after_commit(committed.height, committed.op_hashes, started)
+            self.driver.last_synced = Commit(block.block, committed.time_ms, committed.core_qc)
+
+        return await self.chain.apply_synced_run(blocks, self.writer, stored,
+                                                 self.metrics.sync_executed_ahead.inc)
 
     # ---- peers ---------------------------------------------------------------------------------
 

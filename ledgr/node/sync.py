@@ -6,7 +6,8 @@ bring this node along), the node pauses consensus and fetches blocks with their 
 has them, ``batch_blocks`` at a time. Each block is checked before it is stored: its QC must carry a
 quorum of valid precommits of the validator set of that height (which the node derives itself by
 applying blocks in order), the block must extend the local tip, and re-executing it must reproduce
-the header's ``app_root``. The next batch is requested while the current one is applied. Every block
+the header's ``app_root``. The next batch is requested while the current one is applied, and within
+a batch block N+1 is executed (in the ledger worker) while block N is committed. Every block
 commits in its own durable transaction, so interrupting sync
 at any point (even SIGKILL) and restarting resumes from the last stored block. Progress is visible
 in the log, in the ``ledgr_sync_*`` metrics and in ``/v1/status`` (``catching_up``).
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ledgr.errors import LedgrError, PeerError
@@ -110,8 +111,11 @@ class BlockSync:
                 return blocks
         return []
 
-    async def catch_up(self, apply: Callable[[wire.SyncedBlock], object]) -> int:
-        """Fetch and apply blocks until no peer is ahead; returns how many blocks were applied."""
+    async def catch_up(self, apply: Callable[[list[wire.SyncedBlock]], Awaitable[int]]) -> int:
+        """Fetch and apply blocks until no peer is ahead; returns how many blocks were applied.
+
+        ``apply`` verifies and stores a run of consecutive blocks in order (``Chain.apply_synced_run``:
+        it executes block N+1 while block N is committed) and raises at the first bad one."""
         applied = 0
         self.catching_up = True
         self.metrics.catching_up.set(1)
@@ -136,18 +140,16 @@ class BlockSync:
                     if self.best_height() <= self.local_height():
                         return applied
                     continue
-                for block in blocks:
-                    if block.height != self.local_height() + 1:
-                        break
+                first = self.local_height() + 1
+                run = [b for b in blocks if b.height >= first]
+                if run and run[0].height == first:
+                    before = self.local_height()
                     try:
-                        result = apply(block)
-                        if asyncio.iscoroutine(result):
-                            await result
+                        await apply(run)
                     except LedgrError as exc:
-                        log.warning("sync_block_rejected", height=block.height, error=exc.detail)
+                        log.warning("sync_block_rejected", height=self.local_height() + 1, error=exc.detail)
                         await asyncio.sleep(CHECK_INTERVAL_S)
-                        break
-                    applied += 1
+                    applied += self.local_height() - before
                 log.info("sync_progress", height=self.local_height(), target=target)
         finally:
             if prefetch is not None:
