@@ -35,6 +35,7 @@ from ledgr.consensus.messages import Commit, Vote
 from ledgr.crypto import PublicKey
 from ledgr.errors import InvalidInput, LedgrError, NotFound, PeerError, StorageError
 from ledgr.node import wire
+from ledgr.node.backfill import Backfill
 from ledgr.node.chain import Chain, Committed
 from ledgr.node.clock import Clock
 from ledgr.node.config import NodeConfig
@@ -104,6 +105,7 @@ class Node:
         self.relay_filter = RelayFilter()
         self.driver.relay_filter = self.relay_filter
         self.statesync = StateSync(self)
+        self.backfill = Backfill(self)
         self.latest_votes: dict[str, bytes] = {}
         self._latest_vote_marks: dict[str, tuple[int, int, int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -128,6 +130,7 @@ class Node:
         try:
             await self._collect_statuses()
             await self.statesync.run()
+            self._tasks.append(asyncio.create_task(self._backfill()))
             if self.observer:
                 await follow_chain(self)
                 return
@@ -154,6 +157,14 @@ class Node:
         except Exception as exc:  # a bug: stop with a non-zero exit instead of running half-dead
             log.exception("node_crashed")
             self.fatal = StorageError(f"the node stopped on an internal error: {exc!r}")
+
+    async def _backfill(self) -> None:
+        """History below a state-sync anchor; a storage error stops the back-fill, not the node."""
+        try:
+            await self.backfill.run()
+        except LedgrError as exc:
+            self.backfill.state = "failed"
+            log.error("backfill_failed", error=exc.detail)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -314,6 +325,7 @@ class Node:
             "validators": validators,
             "genesis_hash": self.chain.genesis_hash_hex,
             "evidence": self.evidence.status(),
+            "backfill": self.backfill.status(),
             **({"faults": {"disk_delay_ms": self.writer.delay_ms}} if self.writer.delay_ms else {}),
         }
 

@@ -51,7 +51,7 @@ class BlockSync:
         self.local_height = local_height
         self.views: dict[str, PeerView] = {}
         self.catching_up = False
-        self._pending: dict[str, asyncio.Future[list[wire.SyncedBlock]]] = {}
+        self._pending: dict[tuple[str, int], asyncio.Future[list[wire.SyncedBlock]]] = {}
         self._behind_since: float | None = None
 
     # ---- peer input ----------------------------------------------------------------------------
@@ -63,13 +63,23 @@ class BlockSync:
         self.metrics.sync_target.set(self.best_height())
 
     def on_response(self, peer: str, payload: bytes) -> None:
-        future = self._pending.get(peer)
-        if future is None or future.done():
+        """Hand an answer to the request it answers: catch-up and back-fill may both wait on one
+        peer, so requests are told apart by their first height (an empty or malformed answer goes
+        to that peer's oldest request)."""
+        waiting = [key for key in self._pending if key[0] == peer]
+        if not waiting:
             return
         try:
-            future.set_result(wire.decode_sync_response(payload))
+            blocks = wire.decode_sync_response(payload)
         except PeerError as exc:
-            future.set_exception(exc)
+            future = self._pending.get(waiting[0])
+            if future is not None and not future.done():
+                future.set_exception(exc)
+            return
+        key = (peer, blocks[0].height) if blocks else waiting[0]
+        future = self._pending.get(key)
+        if future is not None and not future.done():
+            future.set_result(blocks)
 
     def best_height(self) -> int:
         connected = self.peers.connected()
@@ -95,8 +105,11 @@ class BlockSync:
                             if k in connected and v.height >= from_height)
         for _height, peer in reversed(candidates):
             loop = asyncio.get_running_loop()
+            key = (peer, from_height)
+            if key in self._pending:
+                continue
             future: asyncio.Future[list[wire.SyncedBlock]] = loop.create_future()
-            self._pending[peer] = future
+            self._pending[key] = future
             try:
                 if not self.peers.send(peer, KIND_SYNC_REQUEST,
                                        wire.encode_sync_request(from_height, self.batch_blocks)):
@@ -106,7 +119,7 @@ class BlockSync:
                 log.info("sync_request_failed", peer=peer[:16], error=str(exc) or type(exc).__name__)
                 continue
             finally:
-                self._pending.pop(peer, None)
+                self._pending.pop(key, None)
             if blocks and blocks[0].height == from_height:
                 return blocks
         return []
