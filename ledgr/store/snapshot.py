@@ -30,7 +30,6 @@ import lmdb
 
 from ledgr.crypto import sha256
 from ledgr.errors import StorageError
-from ledgr.ledger.formats import Block
 from ledgr.ledger.state import TIP_KEY
 from ledgr.ledger.state import Tip as LedgerTip
 from ledgr.store import keys
@@ -106,11 +105,12 @@ def stage(store: Store, marker: Mapping[str, Any], page_items: Mapping[bytes, by
 
 
 def install(store: Store, leaves: Mapping[bytes, bytes], block_bytes: bytes, qc_bytes: bytes, height: int,
-            block_hash: bytes, app_root: bytes, time_ms: int) -> int:
+            block_hash: bytes, app_root: bytes, time_ms: int, prev_hash: bytes) -> int:
     """Make the staged snapshot the store's state at ``height`` (one durable transaction).
 
     Deletes staged or older entries that are not leaves of the snapshot, and refuses (nothing is
-    changed) unless every leaf has its exact value. Returns the number of state entries."""
+    changed) unless every leaf has its exact value. ``prev_hash`` (the anchor header's) is where the
+    back-fill of the history below must end. Returns the number of state entries."""
     result: list[int] = []
 
     def write(txn: lmdb.Transaction) -> None:
@@ -139,7 +139,6 @@ def install(store: Store, leaves: Mapping[bytes, bytes], block_bytes: bytes, qc_
         txn.put(META_TIP, Tip(height, block_hash, app_root).encode(), db=dbs[META])
         txn.delete(MARKER, db=dbs[META])
         if height > 1:
-            prev_hash = Block.decode(block_bytes).header.prev_hash
             backfill = {"anchor": height, "anchor_prev_hash": prev_hash.hex(), "follower": None}
             txn.put(BACKFILL_MARKER, json.dumps(backfill, sort_keys=True).encode("utf-8"), db=dbs[META])
         result.append(matched)
