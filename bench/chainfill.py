@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gc
 import json
 import multiprocessing
 import random
@@ -55,6 +56,7 @@ from ledgr.node import bridge
 from ledgr.node import testnet as tn
 from ledgr.node.authoring import create_did
 from ledgr.node.loadgen import presign, run_rate
+from ledgr.node.workers import GC_THRESHOLDS
 from ledgr.store.store import Store
 
 
@@ -114,6 +116,7 @@ def fill(directory: Path, dids: int, block_ops: int = 500, sign_procs: int = 1,
         store.initialize(genesis_hash=genesis.hash(), chain_id=genesis.chain_id, state_writes=writes,
                          smt_nodes=smt_nodes, app_root=root)
         stores.append(store)
+    gc.set_threshold(*GC_THRESHOLDS)  # as in the node's ledger worker, which executes blocks
     started = time.monotonic()
     samples: list[str] = []
     done_ops = 0
