@@ -12,8 +12,10 @@ short LMDB read transactions); commits run on the writer thread; the rest on the
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ from ledgr.store.view import OpLocation
 log = get_logger("ledgr.chain")
 
 MAX_CACHED_RESULTS = 16
+SMALL_AHEAD_OPS = 8  # smaller blocks execute after the previous commit (on the node's thread)
 MAX_GENESIS_BYTES = 1 << 20
 
 
@@ -226,18 +229,52 @@ class Chain:
         qc = bridge.ledger_qc(decide.qc, self.validator_set(decide.height).size)
         return await self._commit(block, result, qc, decide.block, decide.qc, writer)
 
-    async def apply_synced(self, block_bytes: bytes, qc_bytes: bytes, writer: DurableWriter) -> Committed:
-        """Verify a block fetched from a peer (QC, re-execution, ``app_root``) and store it."""
-        block = Block.decode(block_bytes)
-        qc = LedgerQC.decode(qc_bytes)
-        height = block.header.height
-        if height != self.height + 1:
-            raise InvalidInput(f"synced block {height} does not follow the local tip {self.height}")
-        verify_ledger_qc(qc, block.header, self.validator_set(height))
-        result = await self.workers.execute(block_bytes, len(block.operations))
-        if result.app_root != block.header.app_root:
-            raise InvalidInput(f"synced block {height} re-executes to another app_root")
-        return await self._commit(block, result, qc, block_bytes, bridge.core_qc(qc), writer)
+    async def apply_synced_run(self, blocks: list[SyncedBlock], writer: DurableWriter,
+                               on_commit: Callable[[Committed, SyncedBlock], None],
+                               on_ahead: Callable[[], None]) -> int:
+        """Verify and store consecutive synced blocks, executing block N+1 while block N commits.
+
+        Each block is checked before it is stored: its QC against the validator set of its height
+        (known two heights ahead of the committed tip, so N+1's set is known while N is still being
+        committed), re-execution, ``app_root``; each block has its own durable commit, in order.
+        Only the execution of N+1 overlaps the commit of N (in the worker, over N's writes, see
+        ``LedgerWorkers.execute_ahead``); the two cores of a small server then both work. Stops at
+        the first bad block (raised after the blocks before it are stored); returns how many
+        blocks were stored.
+        """
+        stored = 0
+        next_height = self.height + 1
+        pending: asyncio.Future[Committed] | None = None
+        pending_block: SyncedBlock | None = None
+        try:
+            for synced in blocks:
+                block = Block.decode(synced.block)
+                qc = LedgerQC.decode(synced.qc)
+                height = block.header.height
+                if height != next_height:
+                    raise InvalidInput(f"synced block {height} does not follow block {next_height - 1}")
+                verify_ledger_qc(qc, block.header, self.validator_set(height))
+                result = None
+                if pending is not None and len(block.operations) > SMALL_AHEAD_OPS:
+                    result = await self.workers.execute_ahead(synced.block)
+                    if result is not None:
+                        on_ahead()
+                if pending is not None and pending_block is not None:
+                    on_commit(await pending, pending_block)
+                    pending, stored = None, stored + 1
+                if result is None:
+                    result = await self.workers.execute(synced.block, len(block.operations))
+                if result.app_root != block.header.app_root:
+                    raise InvalidInput(f"synced block {height} re-executes to another app_root")
+                pending = asyncio.ensure_future(
+                    self._commit(block, result, qc, synced.block, bridge.core_qc(qc), writer))
+                pending_block = synced
+                next_height += 1
+        finally:
+            if pending is not None and pending_block is not None:
+                on_commit(await pending, pending_block)
+                stored += 1
+        return stored
 
     async def _commit(self, block: Block, result: BlockResult, qc: LedgerQC, block_bytes: bytes,
                       core_qc: CoreQC, writer: DurableWriter) -> Committed:

@@ -105,6 +105,8 @@ class SyncConfig:
     state_sync: bool = True
     state_sync_min_heights: int = 1000
     state_sync_chunk_entries: int = 4096
+    backfill: bool = True
+    backfill_pause_ms: int = 100
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class NodeConfig:
 
 
 _LOG_FORMATS = ("auto", "json", "console")
-_ZERO_OK = frozenset({"batch_wait_ms", "fault_delay_ms"})
+_ZERO_OK = frozenset({"batch_wait_ms", "fault_delay_ms", "backfill_pause_ms"})
 FAULT_DISK_DELAY_ENV = "LEDGR_FAULT_DISK_DELAY_MS"
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 ROLES = ("validator", "observer")

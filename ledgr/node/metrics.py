@@ -48,8 +48,23 @@ class NodeMetrics:
         self.peer_dropped = Counter(
             "ledgr_peer_messages_dropped_total", "Peer messages dropped by a full queue or a policy",
             ["reason"], registry=r)
+        self.peer_received_bytes = Counter(
+            "ledgr_peer_received_bytes_total", "Bytes of peer frames received, by frame kind",
+            ["kind"], registry=r)
         self.catching_up = Gauge("ledgr_catching_up", "1 while the node is syncing blocks from peers",
                                  registry=r)
+        self.sync_executed_ahead = Counter(
+            "ledgr_sync_blocks_executed_ahead_total",
+            "Synced blocks executed while the block before them was being committed", registry=r)
+        self.backfill_next_height = Gauge(
+            "ledgr_backfill_next_height", "Next history block the back-fill below a state-sync anchor gets",
+            registry=r)
+        self.backfill_remaining = Gauge(
+            "ledgr_backfill_remaining_blocks", "History blocks below the state-sync anchor still missing",
+            registry=r)
+        self.backfill_refused = Counter(
+            "ledgr_backfill_refused_total", "History blocks from peers refused by the back-fill checks",
+            registry=r)
         self.sync_target = Gauge("ledgr_sync_target_height", "Highest height seen at a peer", registry=r)
         self.sync_progress = Gauge("ledgr_sync_progress_ratio", "Catch-up progress (1 = at the tip)",
                                    registry=r)

@@ -5,7 +5,7 @@ in the validator set, never runs consensus and never signs a vote. It follows th
 sync alone: every block must carry a QC with a quorum of valid precommits of *that height's*
 validator set (which the observer derives from the state it has applied, so it follows
 ``validators.update`` changes by itself), must extend the local tip and must re-execute to its
-header's ``app_root`` (``Chain.apply_synced``). It serves reads and certified proofs from its own
+header's ``app_root`` (``Chain.apply_synced_run``). It serves reads and certified proofs from its own
 store like any node; writes are refused (submit to a validator).
 
 Validators accept an observer as a *sync client*: authenticated by the same signed handshake, but

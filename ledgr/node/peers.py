@@ -62,6 +62,8 @@ KIND_SYNC_RESPONSE = 4
 KIND_STATUS = 5
 KIND_SNAPSHOT = 6
 SYNC_CLIENT_KINDS = frozenset({KIND_SYNC_REQUEST, KIND_SYNC_RESPONSE, KIND_STATUS, KIND_SNAPSHOT})
+KIND_NAMES = {KIND_CONSENSUS: "consensus", KIND_OPERATION: "operation", KIND_SYNC_REQUEST: "sync_request",
+              KIND_SYNC_RESPONSE: "sync_response", KIND_STATUS: "status", KIND_SNAPSHOT: "snapshot"}
 
 MessageHandler = Callable[[str, int, bytes], None]
 
@@ -300,6 +302,7 @@ class PeerNetwork:
                         break
                     continue
                 data: bytes = msg.data
+                self.metrics.peer_received_bytes.labels(KIND_NAMES.get(data[0], "other")).inc(len(data))
                 if key not in self.validators and data[0] not in SYNC_CLIENT_KINDS:
                     self.metrics.peer_dropped.labels("not_validator").inc()
                     continue

@@ -35,7 +35,8 @@ from ledgr.consensus.messages import Commit, Vote
 from ledgr.crypto import PublicKey
 from ledgr.errors import InvalidInput, LedgrError, NotFound, PeerError, StorageError
 from ledgr.node import wire
-from ledgr.node.chain import Chain
+from ledgr.node.backfill import Backfill
+from ledgr.node.chain import Chain, Committed
 from ledgr.node.clock import Clock
 from ledgr.node.config import NodeConfig
 from ledgr.node.consensus_setup import make_core
@@ -111,6 +112,7 @@ class Node:
         self.driver.relay_filter = self.relay_filter
         self.statesync = StateSync(self)
         self.driver.proposer_silent = self._proposer_silent
+        self.backfill = Backfill(self)
         self.latest_votes: dict[str, bytes] = {}
         self._latest_vote_marks: dict[str, tuple[int, int, int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -136,6 +138,7 @@ class Node:
         try:
             await self._collect_statuses()
             await self.statesync.run()
+            self._tasks.append(asyncio.create_task(self._backfill()))
             if self.observer:
                 await follow_chain(self)
                 return
@@ -162,6 +165,14 @@ class Node:
         except Exception as exc:  # a bug: stop with a non-zero exit instead of running half-dead
             log.exception("node_crashed")
             self.fatal = StorageError(f"the node stopped on an internal error: {exc!r}")
+
+    async def _backfill(self) -> None:
+        """History below a state-sync anchor; a storage error stops the back-fill, not the node."""
+        try:
+            await self.backfill.run()
+        except LedgrError as exc:
+            self.backfill.state = "failed"
+            log.error("backfill_failed", error=exc.detail)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -210,11 +221,15 @@ class Node:
                 or self._now() - view.seen_s > SILENT_AFTER_S
                 or view.height < height - 1 - PROPOSER_LAG_HEIGHTS)
 
-    async def _apply_synced(self, block: wire.SyncedBlock) -> None:
+    async def _apply_synced(self, blocks: list[wire.SyncedBlock]) -> int:
         started = self.clock.monotonic_s()
-        committed = await self.chain.apply_synced(block.block, block.qc, self.writer)
-        self.driver.after_commit(committed.height, committed.op_hashes, started)
-        self.driver.last_synced = Commit(block.block, committed.time_ms, committed.core_qc)
+
+        def stored(committed: Committed, block: wire.SyncedBlock) -> None:
+            self.driver.after_commit(committed.height, committed.op_hashes, started)
+            self.driver.last_synced = Commit(block.block, committed.time_ms, committed.core_qc)
+
+        return await self.chain.apply_synced_run(blocks, self.writer, stored,
+                                                 self.metrics.sync_executed_ahead.inc)
 
     # ---- peers ---------------------------------------------------------------------------------
 
@@ -346,6 +361,7 @@ class Node:
             "validators": validators,
             "genesis_hash": self.chain.genesis_hash_hex,
             "evidence": self.evidence.status(),
+            "backfill": self.backfill.status(),
             **({"faults": {"disk_delay_ms": self.writer.delay_ms}} if self.writer.delay_ms else {}),
         }
 

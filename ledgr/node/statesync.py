@@ -22,7 +22,8 @@ node at any point and restarting resumes the same snapshot. If peers no longer h
 page and entry that still matches; if peers do not answer, it retries. Once entries are staged the
 node never falls back to block sync on that store (it would execute on a half-written state); a
 node that cannot finish (e.g. no peer keeps the anchor's pages) says so in its log, and wiping its
-data directory starts over. Blocks before ``S`` are not back-filled.
+data directory starts over. Blocks before ``S`` are back-filled afterwards, in the background
+(``ledgr.node.backfill``).
 
 Frames (kind ``KIND_SNAPSHOT``): ``u8 type ‖ u32 request id ‖ body``; type 1 pages request
 ``u16 n ‖ hash*n``; 2 pages response ``u16 n ‖ (hash ‖ u32 len ‖ page)*``; 3 entries request
@@ -264,7 +265,7 @@ class StateSync:
         await self._entries(marker, leaves, height)
         count = await asyncio.to_thread(snapshot.install, chain.store, leaves, block_bytes,
                                         bytes.fromhex(marker["qc"]), height, header.hash(), header.app_root,
-                                        header.time_ms)
+                                        header.time_ms, header.prev_hash)
         chain.reload_tip()
         log.info("state_sync_done", height=height, entries=count,
                  seconds=round(time.monotonic() - started, 2))

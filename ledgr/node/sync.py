@@ -6,7 +6,8 @@ bring this node along), the node pauses consensus and fetches blocks with their 
 has them, ``batch_blocks`` at a time. Each block is checked before it is stored: its QC must carry a
 quorum of valid precommits of the validator set of that height (which the node derives itself by
 applying blocks in order), the block must extend the local tip, and re-executing it must reproduce
-the header's ``app_root``. The next batch is requested while the current one is applied. Every block
+the header's ``app_root``. The next batch is requested while the current one is applied, and within
+a batch block N+1 is executed (in the ledger worker) while block N is committed. Every block
 commits in its own durable transaction, so interrupting sync
 at any point (even SIGKILL) and restarting resumes from the last stored block. Progress is visible
 in the log, in the ``ledgr_sync_*`` metrics and in ``/v1/status`` (``catching_up``).
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ledgr.errors import LedgrError, PeerError
@@ -50,7 +51,7 @@ class BlockSync:
         self.local_height = local_height
         self.views: dict[str, PeerView] = {}
         self.catching_up = False
-        self._pending: dict[str, asyncio.Future[list[wire.SyncedBlock]]] = {}
+        self._pending: dict[tuple[str, int], asyncio.Future[list[wire.SyncedBlock]]] = {}
         self._behind_since: float | None = None
 
     # ---- peer input ----------------------------------------------------------------------------
@@ -62,13 +63,23 @@ class BlockSync:
         self.metrics.sync_target.set(self.best_height())
 
     def on_response(self, peer: str, payload: bytes) -> None:
-        future = self._pending.get(peer)
-        if future is None or future.done():
+        """Hand an answer to the request it answers: catch-up and back-fill may both wait on one
+        peer, so requests are told apart by their first height (an empty or malformed answer goes
+        to that peer's oldest request)."""
+        waiting = [key for key in self._pending if key[0] == peer]
+        if not waiting:
             return
         try:
-            future.set_result(wire.decode_sync_response(payload))
+            blocks = wire.decode_sync_response(payload)
         except PeerError as exc:
-            future.set_exception(exc)
+            future = self._pending.get(waiting[0])
+            if future is not None and not future.done():
+                future.set_exception(exc)
+            return
+        key = (peer, blocks[0].height) if blocks else waiting[0]
+        future = self._pending.get(key)
+        if future is not None and not future.done():
+            future.set_result(blocks)
 
     def best_height(self) -> int:
         connected = self.peers.connected()
@@ -94,8 +105,11 @@ class BlockSync:
                             if k in connected and v.height >= from_height)
         for _height, peer in reversed(candidates):
             loop = asyncio.get_running_loop()
+            key = (peer, from_height)
+            if key in self._pending:
+                continue
             future: asyncio.Future[list[wire.SyncedBlock]] = loop.create_future()
-            self._pending[peer] = future
+            self._pending[key] = future
             try:
                 if not self.peers.send(peer, KIND_SYNC_REQUEST,
                                        wire.encode_sync_request(from_height, self.batch_blocks)):
@@ -105,13 +119,16 @@ class BlockSync:
                 log.info("sync_request_failed", peer=peer[:16], error=str(exc) or type(exc).__name__)
                 continue
             finally:
-                self._pending.pop(peer, None)
+                self._pending.pop(key, None)
             if blocks and blocks[0].height == from_height:
                 return blocks
         return []
 
-    async def catch_up(self, apply: Callable[[wire.SyncedBlock], object]) -> int:
-        """Fetch and apply blocks until no peer is ahead; returns how many blocks were applied."""
+    async def catch_up(self, apply: Callable[[list[wire.SyncedBlock]], Awaitable[int]]) -> int:
+        """Fetch and apply blocks until no peer is ahead; returns how many blocks were applied.
+
+        ``apply`` verifies and stores a run of consecutive blocks in order (``Chain.apply_synced_run``:
+        it executes block N+1 while block N is committed) and raises at the first bad one."""
         applied = 0
         self.catching_up = True
         self.metrics.catching_up.set(1)
@@ -136,20 +153,19 @@ class BlockSync:
                     if self.best_height() <= self.local_height():
                         return applied
                     continue
-                for block in blocks:
-                    if block.height != self.local_height() + 1:
-                        break
+                first = self.local_height() + 1
+                run = [b for b in blocks if b.height >= first]
+                if run and run[0].height == first:
+                    before = self.local_height()
                     try:
-                        result = apply(block)
-                        if asyncio.iscoroutine(result):
-                            await result
+                        await apply(run)
                     except LedgrError as exc:
-                        if self.local_height() >= block.height:  # stored meanwhile by another path
+                        if self.local_height() > before:  # progress (or stored meanwhile): go on
+                            applied += self.local_height() - before
                             continue
-                        log.warning("sync_block_rejected", height=block.height, error=exc.detail)
+                        log.warning("sync_block_rejected", height=self.local_height() + 1, error=exc.detail)
                         await asyncio.sleep(CHECK_INTERVAL_S)
-                        break
-                    applied += 1
+                    applied += self.local_height() - before
                 log.info("sync_progress", height=self.local_height(), target=target)
         finally:
             if prefetch is not None:

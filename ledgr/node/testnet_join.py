@@ -20,7 +20,7 @@ from ledgr.node.keyfile import read_secret_key, write_secret_key
 
 
 def add_node(directory: Path, nodes: list[tn.TestnetNode], peers_of: list[tn.TestnetNode], api_port: int,
-             role: str = "validator", sync: dict[str, int] | None = None) -> tn.TestnetNode:
+             role: str = "validator", sync: dict[str, int | bool] | None = None) -> tn.TestnetNode:
     """Create (not start) node ``len(nodes)`` peering with ``peers_of``; it is appended to ``nodes``."""
     index = len(nodes)
     node_dir = directory / f"node{index}"
@@ -34,7 +34,8 @@ def add_node(directory: Path, nodes: list[tn.TestnetNode], peers_of: list[tn.Tes
                             p2p_port=api_port + 1, peers=peers)
     text += f"\n[node]\nrole = {toml_string(role)}\n"
     if sync:
-        text += "\n[sync]\n" + "".join(f"{key} = {value}\n" for key, value in sorted(sync.items()))
+        text += "\n[sync]\n" + "".join(f"{key} = {str(value).lower() if isinstance(value, bool) else value}\n"
+                                     for key, value in sorted(sync.items()))
     (node_dir / "node.toml").write_text(text)
     node = tn.TestnetNode(name=f"node{index}", url=f"http://{tn.HOST}:{api_port}",
                           config=str(node_dir / "node.toml"), data_dir=str(node_dir / "data"),

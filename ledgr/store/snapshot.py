@@ -10,9 +10,11 @@ is the store's side of it:
   together with the ``statesync`` marker (anchor height, header, QC, value cursor) in one durable
   transaction, so a killed download resumes where it stopped;
 * installing: one transaction checks that the staged state holds exactly the snapshot's leaves
-  (every ``H(key)``/``H(value)`` pair, nothing else), stores the anchor block and QC, sets both tips
-  and clears the marker. Blocks before the anchor are not stored (no back-fill): such a node serves
-  state and proofs from the anchor on, and block history from the anchor on.
+  (every ``H(key)``/``H(value)`` pair, nothing else), stores the anchor block and QC, sets both tips,
+  clears the marker and writes the ``backfill`` marker: blocks before the anchor are not stored yet;
+* back-filling: history blocks below the anchor, verified by the node (``ledgr.node.backfill``),
+  are stored batch by batch together with the updated ``backfill`` marker (the verifier's state) in
+  one durable transaction; the marker is removed with the last one.
 
 While the marker exists the store is not a usable chain; the node resumes state sync before anything
 else.
@@ -33,9 +35,10 @@ from ledgr.ledger.state import Tip as LedgerTip
 from ledgr.store import keys
 from ledgr.store.env import BLOCK_HASHES, BLOCKS, META, QCS, SMT, STATE
 from ledgr.store.store import Store
-from ledgr.store.view import META_TIP, StoreView, Tip
+from ledgr.store.view import META_BACKFILL, META_TIP, StoreView, Tip
 
 MARKER = b"statesync"
+BACKFILL_MARKER = META_BACKFILL
 _META_PREFIX = keys.data_key(b"\x00")[:2]  # "=" + 0x00: ledger meta keys, not tree leaves
 _HASHED = b"#"
 
@@ -102,11 +105,12 @@ def stage(store: Store, marker: Mapping[str, Any], page_items: Mapping[bytes, by
 
 
 def install(store: Store, leaves: Mapping[bytes, bytes], block_bytes: bytes, qc_bytes: bytes, height: int,
-            block_hash: bytes, app_root: bytes, time_ms: int) -> int:
+            block_hash: bytes, app_root: bytes, time_ms: int, prev_hash: bytes) -> int:
     """Make the staged snapshot the store's state at ``height`` (one durable transaction).
 
     Deletes staged or older entries that are not leaves of the snapshot, and refuses (nothing is
-    changed) unless every leaf has its exact value. Returns the number of state entries."""
+    changed) unless every leaf has its exact value. ``prev_hash`` (the anchor header's) is where the
+    back-fill of the history below must end. Returns the number of state entries."""
     result: list[int] = []
 
     def write(txn: lmdb.Transaction) -> None:
@@ -134,7 +138,48 @@ def install(store: Store, leaves: Mapping[bytes, bytes], block_bytes: bytes, qc_
         txn.put(keys.data_key(TIP_KEY), ledger_tip.encode(), db=dbs[STATE])
         txn.put(META_TIP, Tip(height, block_hash, app_root).encode(), db=dbs[META])
         txn.delete(MARKER, db=dbs[META])
+        if height > 1:
+            backfill = {"anchor": height, "anchor_prev_hash": prev_hash.hex(), "follower": None}
+            txn.put(BACKFILL_MARKER, json.dumps(backfill, sort_keys=True).encode("utf-8"), db=dbs[META])
         result.append(matched)
 
     store._write(write, len(block_bytes) + len(qc_bytes) + 4096)
     return result[0]
+
+
+def read_backfill_marker(store: Store) -> dict[str, Any] | None:
+    return store.read(lambda view: view.meta_json(BACKFILL_MARKER))
+
+
+def store_history(store: Store, blocks: list[tuple[int, bytes, bytes, bytes]],
+                  marker: Mapping[str, Any] | None) -> None:
+    """Durably add verified history blocks ``(height, block_hash, block, qc)`` below the anchor, with
+    the back-fill marker that says how far it got (``None``: back-fill finished, marker removed).
+
+    Refuses a height that already holds a block (history is only ever added where it is missing)."""
+    encoded = None if marker is None else json.dumps(dict(marker), sort_keys=True).encode("utf-8")
+
+    def write(txn: lmdb.Transaction) -> None:
+        dbs = store._dbs
+        for height, block_hash, block_bytes, qc_bytes in blocks:
+            height_key = keys.height_key(height)
+            if not txn.put(height_key, block_bytes, db=dbs[BLOCKS], overwrite=False):
+                raise StorageError(f"block {height} is already stored")
+            txn.put(height_key, qc_bytes, db=dbs[QCS])
+            txn.put(keys.checked_key(block_hash), height_key, db=dbs[BLOCK_HASHES])
+        if encoded is None:
+            txn.delete(BACKFILL_MARKER, db=dbs[META])
+        else:
+            txn.put(BACKFILL_MARKER, encoded, db=dbs[META])
+
+    store._write(write, sum(len(b) + len(q) + 128 for _h, _x, b, q in blocks) + 4096)
+
+
+def missing_history(view: StoreView) -> int:
+    """How many blocks below the state-sync anchor are not stored (yet): 0 for a store that holds its
+    whole history."""
+    marker = view.meta_json(META_BACKFILL)
+    if marker is None:
+        return 0
+    follower = marker.get("follower") or {}
+    return int(marker["anchor"]) - int(follower.get("next_height", 1))

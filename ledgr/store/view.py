@@ -27,6 +27,7 @@ META_CHAIN_ID = b"chain_id"
 META_TIP = b"tip"
 META_BACKUP = b"backup"  # present in a backup copy: where and when it was taken
 META_RESTORED = b"restored"  # present after a restore until the node clears it
+META_BACKFILL = b"backfill"  # after state sync: history below the anchor still missing (store/snapshot.py)
 META_SMT_PRUNED = b"smt_pruned"  # present once SMT pages of old versions were pruned
 
 

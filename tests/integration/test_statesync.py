@@ -1,6 +1,8 @@
 """State sync with real processes (issue 7 "Growth"): a new node installs a verified snapshot
 instead of replaying blocks, survives SIGKILL in the middle of the download, then follows the chain
-by block sync and serves certified reads of state written before its snapshot."""
+by block sync and serves certified reads of state written before its snapshot; with back-fill on it
+then fetches the history below its snapshot in the background, survives SIGKILL in the middle of
+that too, and serves every block afterwards."""
 
 from __future__ import annotations
 
@@ -78,7 +80,8 @@ def test_new_node_state_syncs_resumes_after_sigkill_and_follows(
     assert len(result.committed) == DIDS
     wait(lambda: get_json(f"{nodes[0].url}/v1/status")["height"] >= 20, 30, "20 heights")
     new = add_node(directory, nodes, nodes[:3], nodes[2].api_port + 2, role="observer",
-                   sync={"state_sync_min_heights": 10, "state_sync_chunk_entries": CHUNK_ENTRIES})
+                   sync={"state_sync_min_heights": 10, "state_sync_chunk_entries": CHUNK_ENTRIES,
+                         "backfill": False})
     tn.start_node(new)
     wait(lambda: any(e.get("event") == "state_sync_progress" and e.get("phase") == "entries"
                      for e in log_events(new)), 60, "the entry download to start", step_s=0.02)
@@ -95,9 +98,10 @@ def test_new_node_state_syncs_resumes_after_sigkill_and_follows(
     done = next(e for e in events if e.get("event") == "state_sync_done")
     anchor = int(done["height"])
     assert done["entries"] >= 2 * DIDS  # a head and a version per DID, plus chain and validators
-    # no block before the anchor was replayed: state sync, not block sync
+    # no block before the anchor was replayed: state sync, not block sync; back-fill is off
     with pytest.raises(urllib.error.HTTPError):
         get_json(f"{new.url}/v1/blocks/1")
+    assert get_json(f"{new.url}/v1/status")["backfill"]["state"] == "off"
     # it follows the chain by block sync from the anchor and agrees with the validators
     tip = int(get_json(f"{nodes[0].url}/v1/status")["height"])
     wait(lambda: get_json(f"{new.url}/v1/status")["height"] >= max(tip, anchor + 1), 30,
@@ -108,3 +112,51 @@ def test_new_node_state_syncs_resumes_after_sigkill_and_follows(
         answer = get_json(f"{new.url}/v1/state/did/{record.did}?proof=true")
         state = verify_state_answer(answer, genesis.validator_set)
         assert state.values["head"] is not None
+
+
+def metric(url: str, name: str) -> float:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    raise AssertionError(f"no metric {name}")
+
+
+def test_history_below_the_snapshot_is_back_filled_and_resumes_after_sigkill(
+        net: tuple[Path, list[tn.TestnetNode], Genesis]) -> None:
+    directory, nodes, _genesis = net
+    wait(lambda: get_json(f"{nodes[0].url}/v1/status")["height"] >= 30, 30, "30 heights")
+    new = add_node(directory, nodes, nodes[:3], nodes[2].api_port + 6, role="observer",
+                   sync={"state_sync_min_heights": 10, "batch_blocks": 3, "backfill_pause_ms": 150})
+    tn.start_node(new)
+    wait(lambda: any(e.get("event") == "backfill_progress" for e in log_events(new)), 60,
+         "the back-fill to store its first batch", step_s=0.02)
+    assert new.pid is not None
+    os.kill(new.pid, signal.SIGKILL)
+    tn.stop_node(new)
+    events = log_events(new)
+    anchor = int(next(e for e in events if e.get("event") == "state_sync_done")["height"])
+    stored_to = max(int(e["stored_to"]) for e in events if e.get("event") == "backfill_progress")
+    assert not any(e.get("event") == "backfill_done" for e in events)
+    assert stored_to < anchor - 1, "the kill came too late to interrupt the back-fill"
+    wait(lambda: tn.port_free(new.api_port) and tn.port_free(new.p2p_port), 15, "the killed node's ports")
+    tn.start_node(new)
+    wait(lambda: get_json(f"{new.url}/v1/status")["backfill"]["state"] == "done", 60,
+         "the back-fill to finish")
+    events = log_events(new)
+    resumed = next(e for e in events if e.get("event") == "backfill_resumed")
+    assert 1 < int(resumed["from_height"]) <= stored_to + 1  # it went on from the last stored batch
+    assert sum(e.get("event") == "state_sync_done" for e in events) == 1  # the snapshot was kept
+    for height in range(1, anchor + 1):
+        mine = get_json(f"{new.url}/v1/blocks/{height}")
+        theirs = get_json(f"{nodes[0].url}/v1/blocks/{height}")
+        assert mine["hash"] == theirs["hash"]  # QCs may differ: any quorum of precommits certifies
+        assert (mine["qc"]["height"], mine["qc"]["block_hash"]) == (height, mine["hash"])
+    status = get_json(f"{new.url}/v1/status")["backfill"]
+    assert (status["anchor"], status["remaining_blocks"]) == (anchor, 0)
+    assert metric(new.url, "ledgr_backfill_remaining_blocks") == 0
+    assert metric(new.url, "ledgr_backfill_refused_total") == 0
+    # consensus and serving went on meanwhile: the node follows the chain
+    tip = int(get_json(f"{nodes[0].url}/v1/status")["height"])
+    wait(lambda: get_json(f"{new.url}/v1/status")["height"] >= tip, 30, "the node to follow the tip")
+    tn.stop_node(new)

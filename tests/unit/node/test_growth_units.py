@@ -116,16 +116,20 @@ def test_snapshot_chunks_stage_and_install_exactly_the_leaves(tmp_path: Path) ->
     assert chunks == 5  # 120 entries in chunks of 25 (meta keys skipped)
     assert snapshot.read_marker(target) is not None
     with pytest.raises(StorageError, match="119 of the snapshot's 120"):
-        snapshot.install(target, leaves, b"block", b"qc", 7, b"\x02" * 32, root, 1000)
+        snapshot.install(target, leaves, b"block", b"qc", 7, b"\x02" * 32, root, 1000, b"\x01" * 32)
     first_chunk, _ = source.read(lambda view: snapshot.state_chunk(view, b"", 25, 1 << 20))
     held_back = first_chunk[-1]
     snapshot.stage(target, {"cursor": ""}, {}, [held_back])
-    assert snapshot.install(target, leaves, b"block", b"qc", 7, b"\x02" * 32, root, 1000) == 120
+    assert snapshot.install(target, leaves, b"block", b"qc", 7, b"\x02" * 32, root, 1000, b"\x01" * 32) == 120
     tip = target.tip()
     assert tip is not None and tip.height == 7 and tip.app_root == root
     missing = held_back[0][1:]
     assert target.get(b"stale") is None and target.get(missing) == values[missing]
     assert snapshot.read_marker(target) is None
+    # the history below the anchor is recorded as missing, to be back-filled down to block 6
+    marker = snapshot.read_backfill_marker(target)
+    assert marker == {"anchor": 7, "anchor_prev_hash": "01" * 32, "follower": None}
+    assert target.read(snapshot.missing_history) == 6
     source.close()
     target.close()
 
