@@ -88,6 +88,11 @@ class OperationDesk:
         node = self.node
         if node.observer:
             raise Unavailable("this is an observer node (it takes no writes); submit to a validator")
+        if not node.started:
+            # until consensus runs, the node's state is being synced: an entry check against it would
+            # be wrong, and operations committed before a state-sync snapshot are not in its index
+            raise Unavailable("this node is still catching up with the network; retry shortly or "
+                              "submit to another validator")
         limit = node.config.mempool.max_op_bytes
         if len(envelope) > limit:
             raise TooLarge(f"operation exceeds {limit} bytes", limit=limit)
@@ -137,6 +142,12 @@ class OperationDesk:
 
     def on_forwarded(self, payload: bytes) -> None:
         """A peer forwarded operations: decode them off the loop and add the well-formed ones."""
+        if not self.node.started:
+            # not yet part of consensus (catching up, maybe by state sync): the validators that
+            # forwarded them hold these operations; kept here, one committed before this node's
+            # snapshot could never be matched to its commit and would be reported rejected
+            self.node.metrics.ops_rejected.labels("not_started").inc()
+            return
         cfg = self.node.config.mempool
         envelopes = decode_batch(payload, FORWARD_MAX_OPS, cfg.max_op_bytes)
         fresh = [e for e in envelopes if sha256(e) not in self.node.mempool]

@@ -234,9 +234,16 @@ class FaultCluster:
         _did, envelope = create_did(PrivateKey.generate(), self.genesis.chain_id, self.height(i))
         request = urllib.request.Request(f"{self.nodes[i].url}/v1/operations", data=envelope, method="POST",
                                          headers={"Content-Type": "application/octet-stream"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            op_hash = json.loads(response.read())["hash"]
         deadline = time.monotonic() + wait_s
+        while True:  # a node that is still catching up answers 503: retry, as a client would
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    op_hash = json.loads(response.read())["hash"]
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code != 503 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
         while time.monotonic() < deadline:
             with urllib.request.urlopen(f"{self.nodes[i].url}/v1/operations/{op_hash}?wait=2",
                                         timeout=10) as response:
