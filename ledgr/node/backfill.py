@@ -18,9 +18,11 @@ peer's answer is dropped, and the batch is asked again later, from another peer 
 Blocks are not re-executed (their state effects are already in the snapshot) and their operations
 are not indexed: receipts (``GET /v1/operations/{hash}``) of operations before ``S`` are not served.
 
-**Low priority:** one request of ``[sync] batch_blocks`` at a time, a pause of
-``backfill_pause_ms`` after each batch, nothing while the node is catching up at the tip, and a
-yield to the event loop after every block checked, so consensus and the API are not held up.
+**Low priority:** one request of ``[sync] batch_blocks`` at a time; after each batch a pause of
+``backfill_pause_ms`` or as long as checking and storing the batch took, whichever is longer (so the
+back-fill keeps the node busy at most half the time); nothing while the node is catching up at the
+tip; and a yield to the event loop after every block checked, so consensus and the API are not held
+up.
 
 **Restartable:** each batch is stored in one durable transaction together with the verifier's state
 (the ``backfill`` marker, ``ledgr.store.snapshot.store_history``); after a SIGKILL the node resumes
@@ -32,6 +34,7 @@ after the last stored batch. Progress: ``backfill_progress``/``backfill_done`` l
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 from ledgr.errors import LedgrError, PeerError
@@ -108,6 +111,7 @@ class Backfill:
                 continue
             blocks = await self.node.sync.fetch(follower.next_height, frozenset(suspects))
             source = self.node.sync.last_source
+            checking = time.monotonic()
             accepted: list[tuple[int, bytes, bytes, bytes]] = []
             for synced in blocks:
                 if follower.next_height >= self.anchor:
@@ -133,6 +137,6 @@ class Backfill:
             await self.node.writer.run(snapshot.store_history, store, accepted, saved)
             self._progress(follower)
             log.info("backfill_progress", stored_to=follower.next_height - 1, anchor=self.anchor)
-            await asyncio.sleep(pause_s)
+            await asyncio.sleep(max(pause_s, time.monotonic() - checking))  # at most half the time busy
         self.state = "done"
         log.info("backfill_done", anchor=self.anchor)
