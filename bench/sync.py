@@ -131,8 +131,8 @@ def certified_read_ok(url: str, did: str, genesis: Genesis) -> bool:
     return state.values.get("head") is not None
 
 
-def join(directory: Path, nodes: list[tn.TestnetNode], target: int, sync: dict[str, int],
-         genesis: Genesis, probe_did: str) -> dict[str, Any]:
+def join(directory: Path, nodes: list[tn.TestnetNode], target: int, sync: dict[str, int | bool],
+         genesis: Genesis, probe_did: str, wait_backfill: bool = False) -> dict[str, Any]:
     validators = nodes[:3]
     new = add_node(directory, nodes, validators, free_base_port(1), role="observer", sync=sync)
     started = time.monotonic()
@@ -152,6 +152,13 @@ def join(directory: Path, nodes: list[tn.TestnetNode], target: int, sync: dict[s
         if now > 3600:
             raise SystemExit("the joining node did not catch up within an hour")
         time.sleep(0.05)
+    if wait_backfill:
+        while get_json(f"{new.url}/v1/status")["backfill"]["state"] not in ("done", "none", "failed"):
+            if time.monotonic() - started > 3600:
+                raise SystemExit("the back-fill did not finish within an hour")
+            time.sleep(0.2)
+        marks["backfill_done_s"] = time.monotonic() - started
+        marks["backfill_state"] = get_json(f"{new.url}/v1/status")["backfill"]["state"]
     figures: dict[str, Any] = dict(marks)
     figures["cpu_s"] = cpu_seconds(new.pid)
     figures["peak_rss_node_mib"], figures["peak_rss_with_workers_mib"] = peak_rss_mib(new.pid)
@@ -218,7 +225,9 @@ def state_line(f: dict[str, Any]) -> str:
             f"{f['download_and_install_s']:.1f} s); installed {f['first_height_s']:.1f} s after start, "
             f"caught up {f['caught_up_s']:.1f} s, first certified read {f['certified_read_s']:.1f} s; "
             f"{_resources(f)} "
-            f"({f['received_bytes'].get('snapshot', 0) / 1e6:.1f} MB in snapshot frames)")
+            f"({f['received_bytes'].get('snapshot', 0) / 1e6:.1f} MB in snapshot frames)"
+            + (f"; history below the snapshot back-filled ({f['backfill_state']}) "
+               f"{f['backfill_done_s']:.1f} s after start" if "backfill_done_s" in f else ""))
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -242,7 +251,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 print(block_line(block, target, committed, replay_s), flush=True)
             if "state" in phases:
                 target = max(height(n.url) for n in nodes)
-                state = join(directory, nodes, target, {"state_sync_min_heights": 10}, genesis, dids[0])
+                state = join(directory, nodes, target, {"state_sync_min_heights": 10,
+                                                        "backfill": args.backfill}, genesis, dids[0],
+                             wait_backfill=args.backfill)
                 done = log_event(nodes[-1], "state_sync_done")
                 pages = log_event(nodes[-1], "state_sync_pages_done")
                 if done is None:
@@ -271,6 +282,9 @@ if __name__ == "__main__":
     parser.add_argument("--phases", default="block,state", help="comma-separated: block, state")
     parser.add_argument("--testnet-dir", help="keep the filled testnet here; reuse it if it exists (offline "
                         "fill; --dids must then be the count it was filled with)")
+    parser.add_argument("--backfill", action="store_true",
+                        help="state-sync node back-fills the history below its snapshot; wait for it "
+                        "(peak RSS and bytes then include the back-fill)")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     print("command:", shlex.join([sys.executable, *sys.argv]), flush=True)

@@ -13,14 +13,16 @@ for a state-sync anchor (``ledgr.node.setfollow.SetFollower``) — and block ``S
 the anchor's header names (``prev_hash`` of ``S``). Newest first would check the hash links too, but
 a block signed by a set that was replaced before ``S`` could not have its QC checked until the older
 block proposing that set arrived. A block that fails any check is refused (nothing is stored, the
-peer's answer is dropped and the batch is asked again later, from any peer).
+peer's answer is dropped, and the batch is asked again later, from another peer if one has it).
 
 Blocks are not re-executed (their state effects are already in the snapshot) and their operations
 are not indexed: receipts (``GET /v1/operations/{hash}``) of operations before ``S`` are not served.
 
-**Low priority:** one request of ``[sync] batch_blocks`` at a time, a pause of
-``backfill_pause_ms`` after each batch, nothing while the node is catching up at the tip, and a
-yield to the event loop after every block checked, so consensus and the API are not held up.
+**Low priority:** one request of ``[sync] batch_blocks`` at a time; after each batch a pause of
+``backfill_pause_ms`` or as long as checking and storing the batch took, whichever is longer (so the
+back-fill keeps the node busy at most half the time); nothing while the node is catching up at the
+tip; and a yield to the event loop after every block checked, so consensus and the API are not held
+up.
 
 **Restartable:** each batch is stored in one durable transaction together with the verifier's state
 (the ``backfill`` marker, ``ledgr.store.snapshot.store_history``); after a SIGKILL the node resumes
@@ -32,6 +34,7 @@ after the last stored batch. Progress: ``backfill_progress``/``backfill_done`` l
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 from ledgr.errors import LedgrError, PeerError
@@ -101,11 +104,14 @@ class Backfill:
         log.info("backfill_started" if follower.next_height == 1 else "backfill_resumed",
                  from_height=follower.next_height, anchor=self.anchor)
         pause_s = settings.backfill_pause_ms / 1000
+        suspects: set[str] = set()  # peers that served a refused block (asked only if no other can)
         while follower.next_height < self.anchor:
             if self.node.sync.catching_up or self.node.statesync.active:
                 await asyncio.sleep(RETRY_S)
                 continue
-            blocks = await self.node.sync.fetch(follower.next_height)
+            blocks = await self.node.sync.fetch(follower.next_height, frozenset(suspects))
+            source = self.node.sync.last_source
+            checking = time.monotonic()
             accepted: list[tuple[int, bytes, bytes, bytes]] = []
             for synced in blocks:
                 if follower.next_height >= self.anchor:
@@ -116,7 +122,10 @@ class Backfill:
                     block = follower.accept(synced)
                 except PeerError as exc:
                     self.node.metrics.backfill_refused.inc()
-                    log.warning("backfill_block_refused", height=synced.height, error=exc.detail)
+                    log.warning("backfill_block_refused", height=synced.height, error=exc.detail,
+                                peer=(source or "")[:16])
+                    if source is not None:
+                        suspects.add(source)  # ask the others first from now on
                     break
                 accepted.append((synced.height, block.hash(), synced.block, synced.qc))
                 await asyncio.sleep(0)
@@ -128,6 +137,6 @@ class Backfill:
             await self.node.writer.run(snapshot.store_history, store, accepted, saved)
             self._progress(follower)
             log.info("backfill_progress", stored_to=follower.next_height - 1, anchor=self.anchor)
-            await asyncio.sleep(pause_s)
+            await asyncio.sleep(max(pause_s, time.monotonic() - checking))  # at most half the time busy
         self.state = "done"
         log.info("backfill_done", anchor=self.anchor)

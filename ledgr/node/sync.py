@@ -53,6 +53,7 @@ class BlockSync:
         self.catching_up = False
         self._pending: dict[tuple[str, int], asyncio.Future[list[wire.SyncedBlock]]] = {}
         self._behind_since: float | None = None
+        self.last_source: str | None = None
 
     # ---- peer input ----------------------------------------------------------------------------
 
@@ -98,12 +99,13 @@ class BlockSync:
             self._behind_since = now_s
         return now_s - self._behind_since >= BEHIND_GRACE_S
 
-    async def fetch(self, from_height: int) -> list[wire.SyncedBlock]:
-        """Up to ``batch_blocks`` blocks from ``from_height``, from a connected peer that has them."""
+    async def fetch(self, from_height: int, avoid: frozenset[str] = frozenset()) -> list[wire.SyncedBlock]:
+        """Up to ``batch_blocks`` blocks from ``from_height``, from a connected peer that has them
+        (peers in ``avoid`` only if no other has them); ``last_source`` names the peer that answered."""
         connected = self.peers.connected()
-        candidates = sorted((v.height, k) for k, v in self.views.items()
+        candidates = sorted((k not in avoid, v.height, k) for k, v in self.views.items()
                             if k in connected and v.height >= from_height)
-        for _height, peer in reversed(candidates):
+        for _preferred, _height, peer in reversed(candidates):
             loop = asyncio.get_running_loop()
             key = (peer, from_height)
             if key in self._pending:
@@ -121,6 +123,7 @@ class BlockSync:
             finally:
                 self._pending.pop(key, None)
             if blocks and blocks[0].height == from_height:
+                self.last_source = peer
                 return blocks
         return []
 

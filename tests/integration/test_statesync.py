@@ -19,11 +19,15 @@ from typing import Any
 
 import pytest
 
+from ledgr.ledger.formats import Block
 from ledgr.ledger.genesis import Genesis
 from ledgr.node import testnet as tn
 from ledgr.node.certified import verify_state_answer
 from ledgr.node.loadgen import presign, run_rate
 from ledgr.node.testnet_join import add_node
+from ledgr.store import keys
+from ledgr.store.env import BLOCKS
+from ledgr.store.store import Store
 from tests.integration.growth_ports import free_base_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -159,4 +163,48 @@ def test_history_below_the_snapshot_is_back_filled_and_resumes_after_sigkill(
     # consensus and serving went on meanwhile: the node follows the chain
     tip = int(get_json(f"{nodes[0].url}/v1/status")["height"])
     wait(lambda: get_json(f"{new.url}/v1/status")["height"] >= tip, 30, "the node to follow the tip")
+    tn.stop_node(new)
+
+
+def stored_block(data_dir: str, height: int, replace_with: bytes | None = None) -> Block:
+    """Block ``height`` as stored (the node stopped); with ``replace_with``, store those bytes instead."""
+    with Store.open(data_dir) as store:
+        raw = store.read(lambda view: view.block_bytes(height))
+        assert raw is not None
+        if replace_with is not None:
+            store._write(lambda txn: txn.put(keys.height_key(height), replace_with, db=store._dbs[BLOCKS]))
+    return Block.decode(bytes(raw))
+
+
+def test_a_forged_history_block_from_a_peer_is_refused_and_the_real_one_taken_later(
+        net: tuple[Path, list[tn.TestnetNode], Genesis]) -> None:
+    directory, nodes, _genesis = net
+    liar = nodes[2]
+    height = next(h for h in range(1, 60) if get_json(f"{nodes[0].url}/v1/blocks/{h}")["operation_count"])
+    tn.stop_node(liar)
+    real = stored_block(liar.data_dir, height)
+    tampered = bytearray(real.operations[0])
+    tampered[-1] ^= 1  # one bit of one operation: the header and its QC stay genuine
+    forged = Block(real.header, (bytes(tampered), *real.operations[1:]))
+    stored_block(liar.data_dir, height, forged.encode())
+    tn.start_node(liar)
+    new = add_node(directory, nodes, [liar], nodes[2].api_port + 10, role="observer",
+                   sync={"state_sync_min_heights": 10, "backfill_pause_ms": 20})
+    tn.start_node(new)
+    wait(lambda: any(e.get("event") == "backfill_block_refused" for e in log_events(new)), 60,
+         "the forged block to be refused")
+    refused = next(e for e in log_events(new) if e.get("event") == "backfill_block_refused")
+    assert int(refused["height"]) == height and "tx_root" in refused["error"]
+    assert metric(new.url, "ledgr_backfill_refused_total") >= 1
+    status = get_json(f"{new.url}/v1/status")["backfill"]
+    assert status["state"] == "running" and status["next_height"] == height  # nothing stored past it
+    with pytest.raises(urllib.error.HTTPError):
+        get_json(f"{new.url}/v1/blocks/{height}")
+    # the peer serves the real block again: the back-fill goes on from there and finishes
+    tn.stop_node(liar)
+    stored_block(liar.data_dir, height, real.encode())
+    tn.start_node(liar)
+    wait(lambda: get_json(f"{new.url}/v1/status")["backfill"]["state"] == "done", 60,
+         "the back-fill to finish")
+    assert get_json(f"{new.url}/v1/blocks/{height}")["hash"] == real.hash().hex()
     tn.stop_node(new)
