@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import random
 import shlex
 import sys
 import tempfile
@@ -46,12 +45,6 @@ CREDENTIAL_SUBJECT = {"id": "did:example:alice", "name": "Alice Example",
                       "description": "MSc Computer Science"}
 
 
-def free_base_port() -> int:
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 20)
-        if all(tn.port_free(p) for p in range(base, base + 2)):
-            return base
-    raise SystemExit("no free port range")
 
 
 def post(url: str, body: Any, token: str | None = None) -> Any:
@@ -155,7 +148,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ledgr-bench-api-") as tmp:
         directory = Path(tmp) / "net"
-        (node,) = tn.create(directory, 1, free_base_port(), consensus={"heartbeat_ms": 5000})
+        (node,) = tn.create(directory, 1, tn.free_base_port(), consensus={"heartbeat_ms": 5000})
         keystore = Keystore.create(Path(node.data_dir) / "keystore", secret_from_passphrase(PASSPHRASE),
                                    params=sealed.INTERACTIVE)
         now = datetime.now(UTC)

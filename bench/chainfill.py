@@ -35,7 +35,6 @@ import dataclasses
 import gc
 import json
 import multiprocessing
-import random
 import shlex
 import subprocess
 import sys
@@ -157,17 +156,6 @@ def fill(directory: Path, dids: int, block_ops: int = 500, sign_procs: int = 1,
     return FillResult(height, done_ops, time.monotonic() - started, samples)
 
 
-def free_base_port(count: int) -> int:
-    """A free port range below the kernel's ephemeral range (an outgoing connection cannot take it)."""
-    try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    for _ in range(200):
-        base = random.randrange(10000, max(10020, low - 2 * count - 20), 20)
-        if all(tn.port_free(p) for p in range(base, base + 2 * count)):
-            return base
-    raise SystemExit("no free port range")
 
 
 def height_of(url: str) -> int:
@@ -209,7 +197,7 @@ def check_resumes(directory: Path, filled_height: int, writes: int = 50) -> str:
 def main(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ledgr-chainfill-") as tmp:
         directory = Path(args.dir) if args.dir else Path(tmp) / "net"
-        tn.create(directory, 3, free_base_port(3), consensus={"heartbeat_ms": 2000})
+        tn.create(directory, 3, tn.free_base_port(3), consensus={"heartbeat_ms": 2000})
         result = fill(directory, args.dids, args.block_ops, args.sign_procs)
         rate = result.operations / result.seconds
         print(f"filled {result.operations} did.create into {result.height} blocks in {result.seconds:.1f} s "

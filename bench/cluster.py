@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import gc
 import json
-import random
 import shlex
 import sys
 import tempfile
@@ -38,19 +37,6 @@ from pathlib import Path
 
 from ledgr.node import testnet as tn
 from ledgr.node.loadgen import LoadResult, presign, run_rate
-
-
-def free_base_port(count: int) -> int:
-    """A free port range below the kernel's ephemeral range (an outgoing connection cannot take it)."""
-    try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    for _ in range(200):
-        base = random.randrange(10000, max(10020, low - 2 * count - 20), 20)
-        if all(tn.port_free(p) for p in range(base, base + 2 * count)):
-            return base
-    raise SystemExit("no free port range")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -117,7 +103,7 @@ async def client_run(urls: list[str], envelopes: list[tuple[str, bytes]], rate: 
 
 async def main(args: argparse.Namespace) -> dict[str, object]:
     directory = Path(tempfile.mkdtemp(prefix="ledgr-bench-")) / "net"
-    nodes = tn.up(directory, args.nodes, free_base_port(args.nodes), timeout_s=60)
+    nodes = tn.up(directory, args.nodes, tn.free_base_port(args.nodes), timeout_s=60)
     try:
         urls = [n.url for n in nodes]
         status = tn.status_of(urls[0])

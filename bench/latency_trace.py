@@ -29,7 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.cluster import client_run, free_base_port, percentile
+from bench.cluster import client_run, percentile
 from ledgr.node import testnet as tn
 from ledgr.node.loadgen import LoadResult, presign, run_rate
 
@@ -94,7 +94,7 @@ def log_events(path: str) -> dict[str, int]:
 
 async def main(args: argparse.Namespace) -> None:
     directory = Path(tempfile.mkdtemp(prefix="ledgr-trace-")) / "net"
-    nodes = tn.up(directory, 3, free_base_port(3), timeout_s=60)
+    nodes = tn.up(directory, 3, tn.free_base_port(3), timeout_s=60)
     try:
         urls = [n.url for n in nodes]
         status = tn.status_of(urls[0])

@@ -40,7 +40,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from chainfill import check_resumes, fill, free_base_port, verify_stores
+from chainfill import check_resumes, fill, verify_stores
 
 from ledgr.ledger.genesis import Genesis
 from ledgr.node import testnet as tn
@@ -134,7 +134,7 @@ def certified_read_ok(url: str, did: str, genesis: Genesis) -> bool:
 def join(directory: Path, nodes: list[tn.TestnetNode], target: int, sync: dict[str, int | bool],
          genesis: Genesis, probe_did: str, wait_backfill: bool = False) -> dict[str, Any]:
     validators = nodes[:3]
-    new = add_node(directory, nodes, validators, free_base_port(1), role="observer", sync=sync)
+    new = add_node(directory, nodes, validators, tn.free_base_port(1), role="observer", sync=sync)
     started = time.monotonic()
     tn.start_node(new)
     assert new.pid is not None
@@ -182,7 +182,7 @@ def load(directory: Path, args: argparse.Namespace) -> tuple[list[tn.TestnetNode
         print(f"reusing the filled testnet in {directory} (height {probe['height']})", flush=True)
         return nodes, args.dids, json.loads((directory / SAMPLE_FILE).read_text())
     if args.fill == "offline":
-        tn.create(directory, 3, free_base_port(3), consensus={"heartbeat_ms": 2000})
+        tn.create(directory, 3, tn.free_base_port(3), consensus={"heartbeat_ms": 2000})
         result = fill(directory, args.dids, args.block_ops, args.sign_procs)
         (directory / SAMPLE_FILE).write_text(json.dumps(result.sample_dids))
         print(f"filled offline: {result.operations} did.create in {result.height} blocks in "
@@ -195,7 +195,7 @@ def load(directory: Path, args: argparse.Namespace) -> tuple[list[tn.TestnetNode
             print(check_resumes(directory, result.height), flush=True)
         nodes = tn.up(directory, 3, timeout_s=120)
         return nodes, result.operations, result.sample_dids
-    nodes = tn.up(directory, 3, free_base_port(3), timeout_s=60, consensus={"heartbeat_ms": 2000})
+    nodes = tn.up(directory, 3, tn.free_base_port(3), timeout_s=60, consensus={"heartbeat_ms": 2000})
     urls = [n.url for n in nodes]
     status = get_json(f"{urls[0]}/v1/status")
     envelopes = presign(args.dids, status["chain_id"], int(status["height"]))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -65,6 +66,21 @@ def ledgr_command() -> list[str]:
     if found:
         return [found]
     return [sys.executable, "-c", "from ledgr.cli import main; main()"]
+
+
+def free_base_port(count: int = 1) -> int:
+    """A free range of ``2 * count`` ports (API and p2p per node) below the kernel's ephemeral range,
+    so an outgoing connection can never take a node's port before the node (re)starts on it."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(10000, max(10020, low - 2 * count - 20), 20)
+        if all(port_free(p) for p in range(base, base + 2 * count)):
+            return base
+    raise Unavailable("no free port range below the ephemeral range")
 
 
 def port_free(port: int) -> bool:

@@ -26,7 +26,7 @@ from ledgr.did.key import did_key_from_public_key
 from ledgr.node import testnet as tn
 from ledgr.node.keystore import Keystore, secret_from_passphrase
 from ledgr.vc import create_presentation, sign_presentation
-from tests.integration.test_node_cluster import free_base_port, worker_pids
+from tests.integration.test_node_cluster import worker_pids
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -49,7 +49,7 @@ def call(url: str, method: str = "GET", body: Any = None, token: str | None = No
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tn.TestnetNode]]:
     directory = tmp_path_factory.mktemp("e2e") / "net"
-    nodes = tn.create(directory, 3, free_base_port(3), consensus={"heartbeat_ms": 2000})
+    nodes = tn.create(directory, 3, tn.free_base_port(3), consensus={"heartbeat_ms": 2000})
     public = nodes[0].url  # the network's public address (a load balancer in production)
     Keystore.create(Path(nodes[0].data_dir) / "keystore", secret_from_passphrase(PASSPHRASE),
                     params=sealed.TEST_ONLY_MINIMUM)

@@ -45,13 +45,6 @@ KILLS = int(os.environ.get("LEDGR_KILLS", "5"))
 LOAD_RATE = 60.0
 
 
-def free_base_port(count: int) -> int:
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20000, 60000, 20)
-        if all(tn.port_free(p) for p in range(base, base + 2 * count)):
-            return base
-    raise RuntimeError("no free port range")
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -135,7 +128,7 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     directory = tmp_path_factory.mktemp("cluster") / "net"
-    nodes = tn.up(directory, 3, free_base_port(3), timeout_s=60,
+    nodes = tn.up(directory, 3, tn.free_base_port(3), timeout_s=60,
                   consensus={"heartbeat_ms": 2000, "timeout_propose_ms": 500})
     genesis = Genesis.from_json(json.loads((directory / "genesis.json").read_text()))
     try:
@@ -366,7 +359,7 @@ async def _double_sign(cluster: Cluster, height_of: Any, rounds: int) -> None:
                   for k, name in others.items() for n in cluster.nodes if n.name == name)
     # outside the set it passes to its own transport, it dials both peers at once
     network = PeerNetwork(cluster.genesis.chain_id, key, set(others), peers,
-                          P2PConfig(port=free_base_port(1)), lambda *_: None, NodeMetrics())
+                          P2PConfig(port=tn.free_base_port(1)), lambda *_: None, NodeMetrics())
     signer = Ed25519Signer(key)
     await network.start()
     try:

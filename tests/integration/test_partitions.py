@@ -31,6 +31,7 @@ from tests.faults.history import OK, WRITE, History
 from tests.faults.linearizability import check
 from tests.faults.proxy import Faults
 from tests.faults.workload import Workload, WorkloadThread
+from tests.integration.test_statesync import metric
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -71,12 +72,6 @@ def run_scenario(cluster: FaultCluster, seed: int, body: Callable[[], None], tmp
     return history
 
 
-def metric(url: str, name: str) -> float:
-    with urllib.request.urlopen(f"{url}/v1/metrics", timeout=5) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-    raise AssertionError(f"{url} exports no {name}")
 
 
 def heights(cluster: FaultCluster, nodes: list[int]) -> list[int]:

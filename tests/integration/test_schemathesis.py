@@ -30,7 +30,6 @@ from ledgr.api.tokens import TokenStore
 from ledgr.crypto import sealed
 from ledgr.node import testnet as tn
 from ledgr.node.keystore import Keystore, secret_from_passphrase
-from tests.integration.test_node_cluster import free_base_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -43,7 +42,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     directory = tmp_path_factory.mktemp("schemathesis") / "net"
-    nodes = tn.create(directory, 1, free_base_port(1), consensus={"heartbeat_ms": 2000})
+    nodes = tn.create(directory, 1, tn.free_base_port(1), consensus={"heartbeat_ms": 2000})
     (only,) = nodes
     keystore = Keystore.create(Path(only.data_dir) / "keystore", secret_from_passphrase(PASSPHRASE),
                                params=sealed.TEST_ONLY_MINIMUM)

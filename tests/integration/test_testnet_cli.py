@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import socket
 import subprocess
 import time
@@ -35,18 +34,12 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def free_base_port(count: int) -> int:
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 20)
-        if all(tn.port_free(p) for p in range(base, base + 2 * count)):
-            return base
-    raise RuntimeError("no free port range")
 
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
     directory = tmp_path_factory.mktemp("cli") / "testnet"
-    done = ledgr("testnet", "up", "--dir", str(directory), "--base-port", str(free_base_port(3)), "--json")
+    done = ledgr("testnet", "up", "--dir", str(directory), "--base-port", str(tn.free_base_port(3)), "--json")
     nodes = json.loads(done.stdout)["nodes"]
     try:
         yield directory, nodes
@@ -80,7 +73,7 @@ def test_a_second_node_on_one_data_directory_is_refused(net: tuple[Path, list[di
 
 
 def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
-    base = free_base_port(3)
+    base = tn.free_base_port(3)
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", base + 2))
         blocker.listen()
