@@ -88,9 +88,9 @@ class OperationDesk:
         node = self.node
         if node.observer:
             raise Unavailable("this is an observer node (it takes no writes); submit to a validator")
-        if not node.started:
-            # until consensus runs, the node's state is being synced: an entry check against it would
-            # be wrong, and operations committed before a state-sync snapshot are not in its index
+        if not node.takes_operations():
+            # the node's state is not usable yet (empty, or a state-sync snapshot being downloaded):
+            # an entry check against it would be wrong
             raise Unavailable("this node is still catching up with the network; retry shortly or "
                               "submit to another validator")
         limit = node.config.mempool.max_op_bytes
@@ -142,9 +142,9 @@ class OperationDesk:
 
     def on_forwarded(self, payload: bytes) -> None:
         """A peer forwarded operations: decode them off the loop and add the well-formed ones."""
-        if not self.node.started:
-            # not yet part of consensus (catching up, maybe by state sync): the validators that
-            # forwarded them hold these operations; kept here, one committed before this node's
+        if not self.node.takes_operations():
+            # still without a usable state (e.g. downloading a state-sync snapshot): the validators
+            # that forwarded them hold these operations; kept here, one committed below this node's
             # snapshot could never be matched to its commit and would be reported rejected
             self.node.metrics.ops_rejected.labels("not_started").inc()
             return

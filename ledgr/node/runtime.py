@@ -208,6 +208,11 @@ class Node:
                 finally:
                     self.driver.resume_after_sync()
 
+    def takes_operations(self) -> bool:
+        """Whether entry checks can run: consensus is running, or the node holds a chain of its own
+        and is not downloading a state-sync snapshot (a wiped or new node at height 0 is not)."""
+        return self.started or (self.chain.height > 0 and not self.statesync.active)
+
     def _proposer_silent(self, height: int, round_: int) -> bool:
         """The proposer of ``(height, round_)`` is a peer we are not connected to, have not heard a
         STATUS frame from for ``SILENT_AFTER_S`` (a stalled link keeps its socket open), or whose

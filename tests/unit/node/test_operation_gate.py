@@ -1,4 +1,4 @@
-"""A validator takes no operations until it runs consensus (ledgr.node.operations).
+"""A validator takes no operations while it has no usable state (ledgr.node.operations).
 
 Found by the fault soak (seed 1125, wipe + restart): a node catching up by state sync kept a
 forwarded operation that was committed below its snapshot — where it has no operation index — then
@@ -19,8 +19,8 @@ from ledgr.node.operations import OperationDesk, encode_batch
 
 
 def _node(started: bool) -> SimpleNamespace:
-    return SimpleNamespace(observer=False, started=started, config=NodeConfig(), metrics=NodeMetrics(),
-                           mempool=Mempool(10, 1 << 20))
+    return SimpleNamespace(observer=False, takes_operations=lambda: started, config=NodeConfig(),
+                           metrics=NodeMetrics(), mempool=Mempool(10, 1 << 20))
 
 
 async def test_a_node_still_catching_up_refuses_submissions_with_503() -> None:
