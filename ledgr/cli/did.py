@@ -152,15 +152,18 @@ def deactivate(url: str, secret: str, did_value: str) -> None:
 @click.option("--checkpoint", "checkpoint_file", default=None,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Pin this checkpoint (from `ledgr ledger checkpoint`, published by the operators) first.")
+@click.option("--max-age-ms", type=click.IntRange(min=1), default=None, envvar="LEDGR_MAX_AGE_MS",
+              help="With --proof: refuse an answer whose block is older than this (staleness bound; "
+                   "nodes make a heartbeat block every 30 s by default).")
 @click.argument("did_value", metavar="DID")
 def resolve(url: str, proof: bool, trust_dir: Path | None, checkpoint_file: Path | None,
-            did_value: str) -> None:
+            max_age_ms: int | None, did_value: str) -> None:
     """Print the W3C DID Resolution result of DID as one node answers it."""
+    if (checkpoint_file is not None or max_age_ms is not None) and not proof:
+        raise InvalidInput("--checkpoint and --max-age-ms only make sense with --proof")
     if checkpoint_file is not None:
-        if not proof:
-            raise InvalidInput("--checkpoint only makes sense with --proof")
         import_checkpoint(url, checkpoint_file, trust_dir)
-    echo_json(resolve_from_node(url, did_value, proof, trust_dir))
+    echo_json(resolve_from_node(url, did_value, proof, trust_dir, max_age_ms=max_age_ms))
 
 
 COMMANDS = [did]

@@ -139,6 +139,11 @@ def test_rotate_key_under_load_then_the_node_votes_with_its_new_key(net: Net, tm
     again = json.loads(ledgr("did", "resolve", did, "--proof", "--trust-dir", str(trust),
                              "--node", net.nodes[0].url))
     assert again["didResolutionMetadata"]["ledgrCertifiedRead"]["trustAnchorHeight"] == pinned.height
+    # the verifier's staleness bound: 1 ms is older than any answer can be
+    stale = subprocess.run([*tn.ledgr_command(), "did", "resolve", did, "--proof", "--trust-dir", str(trust),
+                            "--max-age-ms", "1", "--node", net.nodes[0].url],
+                           capture_output=True, text=True, timeout=120)
+    assert stale.returncode != 0 and "ms old (limit 1 ms)" in stale.stderr
     # operators publish a checkpoint; a new verifier starts from it instead of genesis
     published = tmp_path / "checkpoint.json"
     published.write_text(ledgr("ledger", "checkpoint", "--node", net.nodes[2].url, "--trust-dir", str(trust)))
