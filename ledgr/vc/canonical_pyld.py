@@ -4,9 +4,9 @@ pyld is a *development* dependency: production never imports this module, and it
 when called. It canonicalizes with pyld's own JSON-LD processor and URDNA2015, which equals RDFC-1.0
 except for how literals escape control characters: pyld escapes only ``\\t \\n \\r \\" \\\\``, while
 RDFC-1.0's canonical N-Quads (RDF 1.2 N-Quads §"Canonical form") also escapes ``\\b`` and ``\\f`` and
-writes the other characters U+0000-U+001F and U+007F as ``\\uXXXX``. Because blank-node labels hash
-the serialized quads, those characters can also change labels; :data:`RDFC_ONLY_ESCAPES` lists
-exactly the characters concerned so tests can treat them separately.
+writes the other characters U+0000-U+001F and U+007F as ``\\u`` plus four hex digits. Because
+blank-node labels hash the serialized quads, those characters can also change labels;
+:data:`RDFC_ONLY_ESCAPES` lists exactly the characters concerned so tests can treat them separately.
 
 Second difference: pyld records a statement whose subject and object are the same blank node twice in
 its blank-node-to-quads map, so such self-loops hash differently; the reference implementation
