@@ -258,7 +258,7 @@ class ConsensusDriver:
         self.metrics.store_seconds.observe(self.clock.monotonic_s() - started)
         self.after_commit(committed.height, committed.op_hashes, started)
         self.started_height = 0
-        if len(self.mempool) > 0 or self._peer_ahead():
+        if self._work_waiting():
             self.start_next_height(urgent=True)
         self._wake.set()
 
@@ -331,7 +331,7 @@ class ConsensusDriver:
             if self.started_height == 0 and not self.paused:
                 since_block_s = max(0.0, (self.clock.now_ms() - self.chain.tip_time_ms) / 1000)
                 first_block = self.chain.height == 0
-                if first_block or len(self.mempool) > 0 or since_block_s >= heartbeat_s or self._peer_ahead():
+                if first_block or since_block_s >= heartbeat_s or self._work_waiting():
                     self.start_next_height()
                     continue
                 self._wake.clear()
@@ -340,6 +340,10 @@ class ConsensusDriver:
                 continue
             self._wake.clear()
             await self._wake.wait()
+
+    def _work_waiting(self) -> bool:
+        """An operation waits in the mempool, or a peer already works on the next height."""
+        return len(self.mempool) > 0 or self._peer_ahead()
 
     def _peer_ahead(self) -> bool:
         """A peer sent a consensus message for exactly the next height (only that height counts, so a
