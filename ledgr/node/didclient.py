@@ -105,6 +105,13 @@ def pinned_genesis(base: str, trust_dir: Path) -> Genesis:
     return offered
 
 
+def trust_anchor(base: str, trust_dir: Path) -> tuple[Genesis, Checkpoint | None, ValidatorSet]:
+    """The pinned genesis, the pinned checkpoint (if any) and the validator set to start from."""
+    genesis = pinned_genesis(base, trust_dir)
+    anchor = load_checkpoint(trust_dir, genesis)
+    return genesis, anchor, genesis.validator_set if anchor is None else anchor.validators
+
+
 def trusted_set_for(base: str, answer: dict[str, Any], pinned: ValidatorSet) -> ValidatorSet:
     """The set that signed ``answer``, reached from the ``pinned`` set by following the validator-set
     changes the node reports, each checked against a header the previous set signed
@@ -153,9 +160,7 @@ def resolve_from_node(base: str, did: str, proof: bool, trust_dir: Path | None =
     result = resolve(did, AnswerRecords(did, head, version)).to_json()
     if proof:
         trust = trust_dir or default_trust_dir()
-        genesis = pinned_genesis(base, trust)
-        anchor = load_checkpoint(trust, genesis)
-        start = genesis.validator_set if anchor is None else anchor.validators
+        genesis, anchor, start = trust_anchor(base, trust)
         validators = trusted_set_for(base, answer, start)
         checked = verify_state_answer(answer, validators, now_ms=time.time_ns() // 1_000_000,
                                       max_age_ms=max_age_ms)
@@ -197,9 +202,7 @@ def latest_checkpoint(base: str, trust_dir: Path | None = None) -> Checkpoint:
     """A checkpoint at the node's latest block, reached from this verifier's own anchor (pinned
     genesis or checkpoint) through verified set changes — what operators publish for new verifiers."""
     trust = trust_dir or default_trust_dir()
-    genesis = pinned_genesis(base, trust)
-    anchor = load_checkpoint(trust, genesis)
-    start = genesis.validator_set if anchor is None else anchor.validators
+    genesis, _anchor, start = trust_anchor(base, trust)
     code, block = fetch_json(base, "/v1/blocks/latest")
     if code != 200 or not isinstance(block, dict):
         raise Unavailable(f"{base} does not serve its latest block (HTTP {code})")
