@@ -9,6 +9,8 @@ Starts a local three-node testnet, warms it up, then offers a paced open-loop ``
   longer than ``--gap-ms``;
 - per node, the mean of every stage histogram (build, validate, store, persist, GC pauses) and the
   round changes, read from ``/v1/metrics``;
+- every ``--window-s`` seconds, node0's stage means and block size over the window and the CPU the
+  three nodes use (``--prefill N`` writes N DIDs first, to see what grows with the ledger);
 - per node, a count of log events (``round_started``, ``sync_progress`` … show up here).
 
 Run with ``LEDGR_LOG_LEVEL=debug`` for per-height ``committed`` lines in each ``node.log`` (the
@@ -20,8 +22,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import itertools
 import json
+import os
 import shlex
 import sys
 import tempfile
@@ -29,7 +33,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.cluster import client_run, percentile
+from bench.cluster import client_run, lift_client_rate_limit, percentile
 from ledgr.node import testnet as tn
 from ledgr.node.loadgen import LoadResult, presign, run_rate
 
@@ -81,6 +85,70 @@ def stage_means(url: str) -> str:
     return "; ".join(parts + counters)
 
 
+WINDOW_STAGES = ("block_build", "block_validate", "block_store", "consensus_persist", "block_interval",
+                 "commit_latency")
+
+
+def metric_sums(url: str) -> dict[str, float]:
+    text = urllib.request.urlopen(f"{url}/v1/metrics", timeout=5).read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name.endswith(("_seconds_sum", "_seconds_count")) or name == "ledgr_block_operations_sum":
+            out[name] = float(value)
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes and their children (the ledger workers)."""
+    total = 0
+    for pid in pids:
+        for one in [pid, *_children(pid)]:
+            try:
+                fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+async def sample_windows(url: str, pids: list[int], window_s: float, stop: asyncio.Event) -> None:
+    """Every ``window_s``: node0's stage means over the window, and the CPU the three nodes use (with
+    their workers): in cores, and per height and per committed operation — the efficiency figures."""
+    def sample() -> tuple[dict[str, float], float, float]:
+        return metric_sums(url), cpu_seconds(pids), time.monotonic()
+
+    before = await asyncio.to_thread(sample)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), window_s)
+        after = await asyncio.to_thread(sample)
+
+        def delta(name: str) -> float:
+            return after[0].get(name, 0.0) - before[0].get(name, 0.0)  # noqa: B023 (used at once)
+
+        parts = []
+        for stage in WINDOW_STAGES:
+            count = delta(f"ledgr_{stage}_seconds_count")
+            if count:
+                short = stage.removeprefix("block_").removeprefix("consensus_")
+                parts.append(f"{short} {1000 * delta(f'ledgr_{stage}_seconds_sum') / count:.1f}")
+        heights = max(1.0, delta("ledgr_block_interval_seconds_count"))
+        ops = max(1.0, delta("ledgr_block_operations_sum"))
+        cpu_s = after[1] - before[1]
+        print(f"window: ops/height {ops / heights:.1f}; ms: {', '.join(parts)}; nodes' CPU "
+              f"{cpu_s / max(1e-9, after[2] - before[2]):.2f} cores, {1000 * cpu_s / heights:.1f} ms/height, "
+              f"{1000 * cpu_s / ops:.2f} ms/op", flush=True)
+        before = after
+
+
 def log_events(path: str) -> dict[str, int]:
     counts: collections.Counter[str] = collections.Counter()
     for line in Path(path).read_text(errors="replace").splitlines():
@@ -94,16 +162,26 @@ def log_events(path: str) -> dict[str, int]:
 
 async def main(args: argparse.Namespace) -> None:
     directory = Path(tempfile.mkdtemp(prefix="ledgr-trace-")) / "net"
+    lift_client_rate_limit()
     nodes = tn.up(directory, 3, tn.free_base_port(3), timeout_s=60)
     try:
         urls = [n.url for n in nodes]
         status = tn.status_of(urls[0])
         assert status is not None
         await run_rate(urls, presign(300, status["chain_id"], status["height"]), 100.0, wait_s=30)
+        if args.prefill:
+            height = int(tn.status_of(urls[0])["height"])  # type: ignore[index]
+            filled = await client_run(urls, presign(args.prefill, status["chain_id"], height), 1500.0)
+            print(f"prefill: {len(filled.committed)} DIDs committed at up to 1,500/s", flush=True)
         height = int(tn.status_of(urls[0])["height"])  # type: ignore[index]
         envelopes = presign(int(args.rate * args.seconds), status["chain_id"], height)
+        stop = asyncio.Event()
+        pids = [n.pid for n in nodes if n.pid]
+        sampler = asyncio.create_task(sample_windows(urls[0], pids, args.window_s, stop))
         started = time.monotonic()
         result = await client_run(urls, envelopes, args.rate)
+        stop.set()
+        await sampler
         per_second(result, started)
         latencies = result.latencies_ms()
         print(f"all: p50 {percentile(latencies, 0.5):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
@@ -123,6 +201,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=430.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--gap-ms", type=float, default=80.0)
+    parser.add_argument("--prefill", type=int, default=0, help="DIDs written before the measured phase")
+    parser.add_argument("--window-s", type=float, default=5.0, help="seconds per stage/CPU sample")
     arguments = parser.parse_args()
     print("command:", shlex.join([sys.executable, *sys.argv]), flush=True)
     asyncio.run(main(arguments))

@@ -217,7 +217,7 @@ def _check_on(store: Store, envelopes: list[bytes], height: int, time_ms: int,
 
 def _build(*args: Any) -> tuple[bytes, BlockResult]:
     result: tuple[bytes, BlockResult] = _with_store(lambda store: _build_on(store, *args))
-    gcpolicy.tick_process()
+    gcpolicy.tick_process(collect_young=False)
     return result
 
 
@@ -227,19 +227,19 @@ def _execute(block_bytes: bytes) -> BlockResult | ErrorInfo:
         return _execute_ahead_on(store, block_bytes) or _execute_on(store, block_bytes)
 
     result: BlockResult | ErrorInfo = _with_store(run)
-    gcpolicy.tick_process()
+    gcpolicy.tick_process(collect_young=False)
     return result
 
 
 def _execute_ahead(block_bytes: bytes) -> BlockResult | ErrorInfo | None:
     result: BlockResult | ErrorInfo | None = _with_store(lambda store: _execute_ahead_on(store, block_bytes))
-    gcpolicy.tick_process()
+    gcpolicy.tick_process(collect_young=False)
     return result
 
 
 def _check(*args: Any) -> list[ErrorInfo | None]:
     result: list[ErrorInfo | None] = _with_store(lambda store: _check_on(store, *args))
-    gcpolicy.tick_process()
+    gcpolicy.tick_process(collect_young=False)
     return result
 
 

@@ -130,3 +130,23 @@ def test_young_collection_freezes_survivors_and_full_collection_finds_frozen_cyc
         assert watch() is None  # found once the full collection unfroze everything
     finally:
         gc.unfreeze()
+
+
+def test_freeze_only_pacer_moves_survivors_without_collecting() -> None:
+    gc.unfreeze()
+    try:
+        pacer = GcPacer(0.0, freeze_interval_s=1.0, full_interval_s=10.0, collect_young=False)
+        assert pacer.due(1.0) == "freeze"
+        garbage = Cycle()
+        watch = weakref.ref(garbage)
+        del garbage  # cyclic garbage not yet collected: a freeze-only tick keeps it (frozen)
+        done = pacer.tick(1.0)
+        assert done is not None and done.kind == "freeze" and done.collected == 0
+        assert gc.get_freeze_count() > 0
+        gc.collect()
+        assert watch() is not None
+        full = pacer.tick(10.0)
+        assert full is not None and full.kind == "full" and full.collected >= 1
+        assert watch() is None
+    finally:
+        gc.unfreeze()
