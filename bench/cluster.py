@@ -19,7 +19,7 @@ Latency is client-observed: from the start of ``POST /v1/operations?wait=30`` to
 ``committed`` (one HTTP request per operation; a still-pending answer is followed by
 ``GET /v1/operations/{hash}?wait=``).
 
-Run:  .venv/bin/python bench/cluster.py [--saturation-ops 6000] [--overload-rate 1200] [--overload-s 10]
+Run:  .venv/bin/python bench/cluster.py [--saturation-ops 6000] [--overload-rate 2000] [--overload-s 10]
       [--light-rate 20] [--phase-s 15]
 """
 
@@ -157,7 +157,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--saturation-ops", type=int, default=6000)
-    parser.add_argument("--overload-rate", type=float, default=1200.0)
+    parser.add_argument("--overload-rate", type=float, default=2000.0)
     parser.add_argument("--overload-s", type=float, default=10.0)
     parser.add_argument("--light-rate", type=float, default=20.0)
     parser.add_argument("--phase-s", type=float, default=15.0)

@@ -9,7 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ledgr.errors import InvalidInput
-from ledgr.ledger.records import ChainRecord, StatusListRecord, ValidatorRecord, decode
+from ledgr.ledger.records import (
+    ChainRecord,
+    StatusListRecord,
+    ValidatorRecord,
+    decode,
+    parse_chain_record,
+    parse_validator_record,
+)
 from ledgr.ledger.state import CHAIN_KEY, VALIDATORS_KEY, StateReader, read_tip, status_list_key
 from ledgr.ledger.validators import ValidatorSet
 
@@ -18,14 +25,14 @@ def read_chain_record(reader: StateReader) -> ChainRecord:
     raw = reader.get(CHAIN_KEY)
     if raw is None:
         raise InvalidInput("state has no chain record: initialise it from a genesis document first")
-    return ChainRecord.from_json(decode(raw))
+    return parse_chain_record(raw)
 
 
 def read_validator_record(reader: StateReader) -> ValidatorRecord:
     raw = reader.get(VALIDATORS_KEY)
     if raw is None:
         raise InvalidInput("state has no validator record: initialise it from a genesis document first")
-    return ValidatorRecord.from_json(decode(raw))
+    return parse_validator_record(raw)
 
 
 def validator_set_for_height(reader: StateReader, height: int) -> ValidatorSet:

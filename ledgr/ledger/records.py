@@ -6,6 +6,7 @@ Also :class:`LedgerDidReader`, the ledger's implementation of the resolver's
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -190,3 +191,17 @@ class LedgerDidReader:
             return None
         raw = self.reader.get(key)
         return None if raw is None else resource_from_json(decode(raw))
+
+
+@functools.lru_cache(maxsize=16)
+def parse_validator_record(raw: bytes) -> ValidatorRecord:
+    """The validator record stored as ``raw``. Memoized by content: the record changes rarely, but is
+    read on every height and every executed block, and parsing it decodes every key's multibase."""
+    return ValidatorRecord.from_json(decode(raw))
+
+
+@functools.lru_cache(maxsize=16)
+def parse_chain_record(raw: bytes) -> ChainRecord:
+    """The chain record stored as ``raw``, memoized by content (read for every entry check). The
+    shared instance's ``params`` must be treated as read-only."""
+    return ChainRecord.from_json(decode(raw))

@@ -21,7 +21,7 @@ from ledgr.errors import InvalidEncoding, InvalidInput, InvalidKey
 from ledgr.ledger import limits
 from ledgr.ledger.context import ExecContext, reject, require_members
 from ledgr.ledger.operations import Operation
-from ledgr.ledger.records import ValidatorRecord, decode, encode
+from ledgr.ledger.records import ValidatorRecord, encode, parse_validator_record
 from ledgr.ledger.state import VALIDATORS_KEY, Overlay
 from ledgr.ledger.validators import ValidatorSet
 
@@ -52,7 +52,7 @@ def read_validator_record(state: Overlay) -> ValidatorRecord:
     raw = state.get(VALIDATORS_KEY)
     if raw is None:
         raise reject("the chain has no validator record (genesis missing)", "malformed")
-    return ValidatorRecord.from_json(decode(raw))
+    return parse_validator_record(raw)
 
 
 def _approvers(body: dict[str, Any], message: bytes, admins: frozenset[PublicKey]) -> set[PublicKey]:

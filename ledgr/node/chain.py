@@ -30,7 +30,7 @@ from ledgr.ledger.formats import Block
 from ledgr.ledger.formats import QuorumCertificate as LedgerQC
 from ledgr.ledger.formats import verify_qc as verify_ledger_qc
 from ledgr.ledger.genesis import Genesis, genesis_writes
-from ledgr.ledger.records import ValidatorRecord, decode
+from ledgr.ledger.records import parse_validator_record
 from ledgr.ledger.state import VALIDATORS_KEY, Tip, read_tip
 from ledgr.ledger.validators import ValidatorSet
 from ledgr.node import bridge, reads
@@ -91,6 +91,9 @@ class Chain:
         self._results: OrderedDict[bytes, tuple[Block, BlockResult]] = OrderedDict()
         self._tip: Tip = read_tip(store)
         self._sets: dict[int, ValidatorSet] = {}
+        # derived from the cached sets (checked by identity, so a re-read set is derived again)
+        self._core_sets: dict[int, tuple[ValidatorSet, CoreValidatorSet]] = {}
+        self._key_sets: dict[int, tuple[ValidatorSet, frozenset[str]]] = {}
         self._receipts = reads.ReceiptCache()
         self.workers = LedgerWorkers(config.data_dir, store)
 
@@ -143,17 +146,30 @@ class Chain:
         raw = self.store.get(VALIDATORS_KEY)
         if raw is None:
             raise StorageError("the store holds no validator record")
-        found = ValidatorRecord.from_json(decode(raw)).set_for_height(height)
+        found = parse_validator_record(raw).set_for_height(height)
         if len(self._sets) > 8:
             self._sets.clear()
+            self._core_sets.clear()
+            self._key_sets.clear()
         self._sets[height] = found
         return found
 
     def core_validators(self, height: int) -> CoreValidatorSet:
-        return bridge.core_validators(self.validator_set(height))
+        found = self.validator_set(height)
+        cached = self._core_sets.get(height)
+        if cached is None or cached[0] is not found:
+            cached = (found, bridge.core_validators(found))
+            self._core_sets[height] = cached
+        return cached[1]
 
     def validator_keys(self, height: int) -> set[str]:
-        return {v.node_key.multikey for v in self.validator_set(height).validators}
+        """The node keys (multikey) of ``height``'s set; a fresh set the caller may change."""
+        found = self.validator_set(height)
+        cached = self._key_sets.get(height)
+        if cached is None or cached[0] is not found:
+            cached = (found, frozenset(v.node_key.multikey for v in found.validators))
+            self._key_sets[height] = cached
+        return set(cached[1])
 
     def validator_entries(self, height: int) -> list[dict[str, str]]:
         return [{"name": v.name, "node_key": v.node_key.multikey}

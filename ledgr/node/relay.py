@@ -12,6 +12,14 @@ Duplicates are recognized by the frame's SHA-256 within ``window_s``: a copy arr
 path is dropped before it is decoded; after the window the same bytes count as new again, so the
 core's rebroadcast timer (every ``rebroadcast_ms``) also refreshes relays lost to a full queue.
 The memory is bounded (``max_entries``, oldest first).
+
+The relay waits ``consensus.relay_delay_ms`` (default 40 ms) and is skipped when the message's
+height was committed meanwhile: a healthy height ends before that, and relaying every proposal
+(with its block) and vote at once doubled the consensus frames each node sends and receives — a
+per-height CPU cost paid by every height although a relay is only needed when a path is broken. A
+node that falls behind still gets the decided block from the core's commit relay and block sync, so
+a skipped relay costs no liveness; under a one-way cut a height takes ``relay_delay_ms`` longer. At
+most ``MAX_PENDING_RELAYS`` wait at once; beyond that they go out immediately.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from ledgr.crypto import sha256
 
 WINDOW_S = 0.4
 MAX_ENTRIES = 8192
+MAX_PENDING_RELAYS = 4096
 
 
 class RelayFilter:
