@@ -18,6 +18,7 @@ from ledgr.did.ledgr_method import is_ledgr_did
 from ledgr.did.records import DidHead
 from ledgr.errors import InvalidDid, InvalidDocument
 from ledgr.ledger.context import reject
+from ledgr.ledger.memo import Memo
 from ledgr.ledger.operations import Operation
 from ledgr.ledger.records import decode, head_from_json, version_from_json
 from ledgr.ledger.state import Overlay, did_head_key, did_version_key
@@ -45,22 +46,17 @@ def load_head(state: Overlay, did: str) -> DidHead | None:
     return None if raw is None else head_from_json(did, decode(raw))
 
 
-_DOCUMENT_CACHE: dict[tuple[str, str], DidDocument] = {}
 _DOCUMENT_CACHE_SIZE = 8192
+_DOCUMENT_CACHE: Memo[tuple[str, str], DidDocument] = Memo(_DOCUMENT_CACHE_SIZE)
 
 
 def remember_document(did: str, version_hash: str, document: DidDocument) -> None:
     """Keep the parsed document of a version (a version hash names exactly one document).
 
-    First-in-first-out eviction with single atomic dict steps, so concurrent mempool checks and
-    block execution never see an error, at worst a miss.
+    First-in-first-out eviction with single atomic steps (:class:`ledgr.ledger.memo.Memo`), so
+    concurrent mempool checks and block execution never see an error, at worst a miss.
     """
-    _DOCUMENT_CACHE[(did, version_hash)] = document
-    while len(_DOCUMENT_CACHE) > _DOCUMENT_CACHE_SIZE:
-        try:
-            del _DOCUMENT_CACHE[next(iter(_DOCUMENT_CACHE))]
-        except (KeyError, RuntimeError, StopIteration):
-            break
+    _DOCUMENT_CACHE.remember((did, version_hash), document)
 
 
 def _current_document(state: Overlay, head: DidHead) -> DidDocument | None:

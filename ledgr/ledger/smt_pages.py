@@ -21,6 +21,7 @@ from typing import TypeAlias
 
 from ledgr.crypto import sha256
 from ledgr.errors import InvariantViolation
+from ledgr.ledger.memo import Memo
 
 EMPTY = b"\x00" * 32
 PAGE_LEVELS = 4
@@ -95,8 +96,8 @@ def _read_entry(data: bytes, pos: int, rel: int) -> tuple[Node, int]:
     raise InvariantViolation("corrupt SMT page")
 
 
-_PAGE_CACHE: dict[bytes, Leaf | Internal] = {}
 _PAGE_CACHE_SIZE = 16384
+_PAGE_CACHE: Memo[bytes, Leaf | Internal] = Memo(_PAGE_CACHE_SIZE)
 
 
 def load_page(get_node: NodeGetter, node_hash: bytes) -> Leaf | Internal:
@@ -114,19 +115,10 @@ def load_page(get_node: NodeGetter, node_hash: bytes) -> Leaf | Internal:
     if cached is not None:
         return cached
     page = _parse_page(data, node_hash)
-    _remember(_PAGE_CACHE, node_hash, page, _PAGE_CACHE_SIZE)
+    # first-in-first-out eviction in atomic steps: readers on other threads (the node may prove
+    # reads while a block executes) never see an error, at worst a miss
+    _PAGE_CACHE.remember(node_hash, page)
     return page
-
-
-def _remember(cache: dict[bytes, Leaf | Internal], key: bytes, value: Leaf | Internal, size: int) -> None:
-    """Insert with first-in-first-out eviction; each step is atomic, so readers on other threads
-    (the node may prove reads while a block executes) never see an error, at worst a miss."""
-    cache[key] = value
-    while len(cache) > size:
-        try:
-            del cache[next(iter(cache))]
-        except (KeyError, RuntimeError, StopIteration):
-            break
 
 
 def _parse_page(data: bytes, node_hash: bytes) -> Leaf | Internal:
@@ -183,7 +175,7 @@ def pages_of(root: Node) -> dict[bytes, bytes]:
         parsed = _write_entry(top, 0, out, below)
         pages[top.hash] = b"".join(out)
         if isinstance(parsed, Leaf | Internal):
-            _remember(_PAGE_CACHE, top.hash, parsed, _PAGE_CACHE_SIZE)
+            _PAGE_CACHE.remember(top.hash, parsed)
         todo.extend(below)
     return pages
 

@@ -64,3 +64,17 @@ def test_memos_are_bounded() -> None:
     assert list(bounded) == [7, 8, 9]
     assert bounded.get_or_compute(9, lambda: -1) == 81
     assert bounded.get_or_compute(11, lambda: 121) == 121 and 7 not in bounded
+
+
+def test_memo_evicts_the_oldest_insertion_first_and_stays_bounded() -> None:
+    from ledgr.ledger.memo import Memo
+
+    memo: Memo[int, str] = Memo(3)
+    for i in range(10):
+        assert memo.remember(i, str(i)) == str(i)
+        assert len(memo) <= 3
+    assert list(memo) == [7, 8, 9]
+    memo.remember(7, "again")  # re-inserting keeps the key's place; it is still the oldest
+    memo.remember(10, "10")
+    assert list(memo) == [8, 9, 10]
+    assert memo.get_or_compute(11, lambda: "eleven") == "eleven" and 8 not in memo

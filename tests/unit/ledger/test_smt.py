@@ -204,8 +204,8 @@ def test_corrupt_pages_are_invariant_violations(page: bytes) -> None:
 
 def test_page_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     from ledgr.ledger import smt_pages
-    monkeypatch.setattr(smt_pages, "_PAGE_CACHE", {})
-    monkeypatch.setattr(smt_pages, "_PAGE_CACHE_SIZE", 4)
+    from ledgr.ledger.memo import Memo
+    monkeypatch.setattr(smt_pages, "_PAGE_CACHE", Memo(4))
     tree = Tree()
     leaves = {h(b"c%d" % i): h(b"v") for i in range(300)}
     tree.update(leaves)
