@@ -18,6 +18,7 @@ import click
 from ledgr.api.audit import redact
 from ledgr.cli.base import echo_json
 from ledgr.cli.token import audit_log, cli_actor, data_dir_option
+from ledgr.cli.vc_remote import call_node
 from ledgr.crypto import sealed
 from ledgr.errors import InvalidInput
 from ledgr.ledger.records import LedgerDidReader
@@ -93,13 +94,7 @@ def _read_secret_key(path: Path) -> str | dict[str, Any]:
 
 
 def _show(info: IssuerInfo, as_json: bool) -> None:
-    if as_json:
-        echo_json(info.to_json())
-        return
-    click.echo(f"{info.did}  {info.label}")
-    for key in info.keys:
-        state = f"retired {key.retired}" if key.retired else "active"
-        click.echo(f"  {key.id}  {state}")
+    _show_json(info.to_json(), as_json)
 
 
 keystore_options = [
@@ -200,25 +195,45 @@ def _published(data_dir: Path, did: str) -> bool:
 
 
 @issuer.command("rotate-key")
-@data_dir_option
+@click.option("--data-dir", envvar="LEDGR_DATA_DIR", show_envvar=True, default=None,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The node's data directory (offline rotation; not with --node).")
 @with_keystore_options
+@click.option("--node", envvar="LEDGR_NODE", metavar="URL", default=None,
+              help="Rotate on this running node instead (POST /v1/issuers/{did}/keys); for a did:ledgr "
+                   "on its ledger the node also publishes the new key. Needs --token.")
+@click.option("--token", envvar="LEDGR_TOKEN", metavar="TOKEN",
+              help="Bearer API token for --node (or LEDGR_TOKEN), e.g. an admin token.")
 @click.argument("did")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def rotate_key(data_dir: Path, passphrase_file: Path | None, key_file: Path | None, did: str,
-               as_json: bool) -> None:
-    """Give a did:ledgr issuer a new signing key; the old key is retired, not deleted.
+def rotate_key(data_dir: Path | None, passphrase_file: Path | None, key_file: Path | None, node: str | None,
+               token: str | None, did: str, as_json: bool) -> None:
+    """Give an issuer a new signing key; the old key is retired, not deleted.
 
     Credentials signed with the old key stay verifiable (its public key stays in the DID's history).
-    Offline, for issuers not (yet) on the ledger: a did:ledgr already on this node's ledger is rotated
-    through the running node's API (POST /v1/issuers/{did}/keys), which also publishes the new key.
+    Offline (--data-dir) for issuers not (yet) on the ledger: a did:ledgr already on the node's ledger
+    is rotated through the running node (--node, --token), which publishes the new key with a
+    did.update signed by the key being retired.
 
     \b
-    Example:
+    Examples:
       ledgr issuer rotate-key --data-dir data did:ledgr:4Hq3uKxeLmF1cUZzvVwJ7a
+      ledgr issuer rotate-key --node http://127.0.0.1:8700 --token "$LEDGR_TOKEN" \\
+          did:ledgr:4Hq3uKxeLmF1cUZzvVwJ7a
     """
+    if node is not None:
+        if data_dir is not None:
+            raise InvalidInput("give either --data-dir (offline) or --node (on a running node), not both")
+        if not token:
+            raise InvalidInput("rotating on a node needs --token (an admin token)")
+        answer = call_node(node, f"/v1/issuers/{did}/keys", {}, token)
+        _show_json(answer["issuer"], as_json)
+        return
+    if data_dir is None:
+        raise InvalidInput("give --data-dir (offline rotation) or --node and --token (on a running node)")
     if _published(data_dir, did):
-        raise InvalidInput(f"{did} is on this node's ledger: rotate it through the running node "
-                           f"(POST /v1/issuers/{did}/keys), which also publishes the new key with did.update")
+        raise InvalidInput(f"{did} is on this node's ledger: rotate it through the running node with "
+                           f"--node URL --token TOKEN, which also publishes the new key with did.update")
     info = _open(data_dir, passphrase_file, key_file).rotate_key(did, now=datetime.now(UTC))
     log = audit_log(data_dir)
     try:
@@ -227,6 +242,17 @@ def rotate_key(data_dir: Path, passphrase_file: Path | None, key_file: Path | No
     finally:
         log.close()
     _show(info, as_json)
+
+
+def _show_json(info: dict[str, Any], as_json: bool) -> None:
+    """An issuer as the node's API shows it (``IssuerInfo.to_json`` plus the node's additions)."""
+    if as_json:
+        echo_json(info)
+        return
+    click.echo(f"{info['did']}  {info['label']}")
+    for key in info["keys"]:
+        state = f"retired {key['retired']}" if key.get("retired") else "active"
+        click.echo(f"  {key['id']}  {state}")
 
 
 COMMANDS = [issuer]

@@ -175,6 +175,43 @@ def test_presentation_challenge_domain_and_replay(network: list[tn.TestnetNode])
     assert code == 200 and wrong["verified"] is False
 
 
+def test_cli_rotates_a_published_issuer_key_on_the_node(network: list[tn.TestnetNode]) -> None:
+    """``ledgr issuer rotate-key --node``: the node rotates and publishes the new key (did.update)."""
+    a, b, _c = network
+    tokens = TokenStore(Path(a.data_dir) / "api")
+    admin, _ = tokens.create(["admin"], label="rotating admin", now=_now())
+    code, issuer = call(f"{a.url}/v1/issuers", "POST", {"label": "Rotating issuer", "didMethod": "ledgr"},
+                        admin)
+    assert code == 201, issuer
+    did, old_method = issuer["did"], issuer["verificationMethod"]
+    issuing, _ = tokens.create([f"issue:{did}"], label="rotating issuer app", now=_now())
+    code, created = call(f"{a.url}/v1/identifiers", "POST", {"verificationMethod": old_method}, issuing)
+    assert code == 201, created
+
+    offline = cli("issuer", "rotate-key", "--data-dir", a.data_dir, did)
+    assert offline.returncode != 0 and "--node" in offline.stderr and "Traceback" not in offline.stderr
+    no_token = cli("issuer", "rotate-key", "--node", a.url, did)
+    assert no_token.returncode != 0 and "--token" in no_token.stderr
+    wrong = cli("issuer", "rotate-key", "--node", a.url, "--token", "not-a-token", did)
+    assert wrong.returncode != 0 and "401" in wrong.stderr and "Traceback" not in wrong.stderr
+
+    rotated = cli("issuer", "rotate-key", "--node", a.url, "--token", admin, did, "--json")
+    assert rotated.returncode == 0, rotated.stderr
+    info = json.loads(rotated.stdout)
+    assert info["did"] == did and info["verificationMethod"] != old_method
+    assert [key["retired"] is None for key in info["keys"]] == [False, True]
+    new_key = info["keys"][-1]["publicKeyMultibase"]
+    deadline = time.monotonic() + 30
+    published: list[str] = []
+    while time.monotonic() < deadline:
+        code, resolved = call(f"{b.url}/v1/identifiers/{did}")
+        published = [m.get("publicKeyMultibase") for m in resolved["didDocument"]["verificationMethod"]]
+        if code == 200 and new_key in published:
+            break
+        time.sleep(0.1)
+    assert new_key in published, published
+
+
 def _now() -> Any:
     from datetime import UTC, datetime
     return datetime.now(UTC)
