@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import random
 import time
@@ -174,7 +175,7 @@ class PeerNetwork:
     # ---- connections -----------------------------------------------------------------------
 
     def _i_dial(self, other: str) -> bool:
-        return self.me not in self.validators or self.key.public_key.raw < _raw(other)
+        return self.me not in self.validators or self.key.public_key.raw < raw_key(other)
 
     def _never_dial(self, other: str) -> bool:
         """A validator leaves a configured peer outside the set to dial it (a sync client)."""
@@ -333,5 +334,8 @@ class PeerNetwork:
             await link.ws.close()
 
 
-def _raw(multikey: str) -> bytes:
+@functools.lru_cache(maxsize=64)
+def raw_key(multikey: str) -> bytes:
+    """A peer's raw Ed25519 key from its multikey; memoized (a handful of validators, looked up for
+    every consensus frame)."""
     return PublicKey.from_multikey(multikey).raw

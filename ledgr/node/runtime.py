@@ -32,7 +32,6 @@ from ledgr import __version__
 from ledgr.consensus.codec import decode_message
 from ledgr.consensus.events import received
 from ledgr.consensus.messages import Commit, Vote
-from ledgr.crypto import PublicKey
 from ledgr.errors import InvalidInput, LedgrError, NotFound, PeerError, StorageError
 from ledgr.node import wire
 from ledgr.node.backfill import Backfill
@@ -59,6 +58,7 @@ from ledgr.node.peers import (
     KIND_SYNC_REQUEST,
     KIND_SYNC_RESPONSE,
     PeerNetwork,
+    raw_key,
 )
 from ledgr.node.relay import MAX_PENDING_RELAYS, RelayFilter
 from ledgr.node.statesync import StateSync
@@ -302,7 +302,7 @@ class Node:
 
     @staticmethod
     def peers_raw(peer: str) -> bytes:
-        return PublicKey.from_multikey(peer).raw
+        return raw_key(peer)
 
     def _serve_sync(self, peer: str, payload: bytes) -> None:
         from_height, count = wire.decode_sync_request(payload)
