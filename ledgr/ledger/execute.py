@@ -178,8 +178,15 @@ def execute_block(reader: StateReader, block: Block) -> BlockResult:
     """Validator side: re-execute ``block`` over committed state.
 
     Raises VerificationFailed when the header does not continue the chain (chain id, height,
-    prev_hash, time) or its ``tx_root``/validator hashes are wrong. The caller compares
-    ``result.app_root`` with ``block.header.app_root`` before voting for or storing the block.
+    prev_hash, time), its ``tx_root``/validator hashes are wrong, or it holds an operation the rules
+    reject. The caller compares ``result.app_root`` with ``block.header.app_root`` before voting for
+    or storing the block.
+
+    Every operation in a valid block is accepted (a proposer's :func:`build_block` leaves rejected
+    candidates out, so only a faulty proposer makes such a block, and validators vote nil on it).
+    That makes a ``tx_root`` inclusion proof under a commit QC a proof of *acceptance*, checkable
+    without trusting the node that serves it, and lets a node that state-synced index the history it
+    back-fills without re-executing it.
     """
     header = block.header
     tip = read_tip(reader)
@@ -193,6 +200,11 @@ def execute_block(reader: StateReader, block: Block) -> BlockResult:
         raise VerificationFailed("tx_root does not match the block's operations", check="tx-root")
     outcome = _run(reader, chain, header.height, header.time_ms, header.proposer, block.operations,
                    limit=None)
+    refused = next((r for r in outcome.receipts if not r.accepted), None)
+    if refused is not None:
+        raise VerificationFailed(f"block operation {refused.index} is one the ledger rejects "
+                                 f"({refused.rule}): a block holds accepted operations only",
+                                 check="rejected-operation")
     if (outcome.validators_hash, outcome.next_validators_hash) != (header.validators_hash,
                                                                    header.next_validators_hash):
         raise VerificationFailed("header validator hashes do not match the ledger's validator set",

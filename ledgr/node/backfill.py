@@ -37,6 +37,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from ledgr.crypto import sha256
 from ledgr.errors import LedgrError, PeerError
 from ledgr.ledger.formats import Block
 from ledgr.node.logs import get_logger
@@ -112,7 +113,7 @@ class Backfill:
             blocks = await self.node.sync.fetch(follower.next_height, frozenset(suspects))
             source = self.node.sync.last_source
             checking = time.monotonic()
-            accepted: list[tuple[int, bytes, bytes, bytes]] = []
+            accepted: list[tuple[int, bytes, bytes, bytes, list[bytes]]] = []
             for synced in blocks:
                 if follower.next_height >= self.anchor:
                     break
@@ -127,7 +128,8 @@ class Backfill:
                     if source is not None:
                         suspects.add(source)  # ask the others first from now on
                     break
-                accepted.append((synced.height, block.hash(), synced.block, synced.qc))
+                accepted.append((synced.height, block.hash(), synced.block, synced.qc,
+                                 [sha256(envelope) for envelope in block.operations]))
                 await asyncio.sleep(0)
             if not accepted:
                 await asyncio.sleep(RETRY_S)

@@ -76,8 +76,9 @@ def batch_bytes(state_writes: Mapping[bytes, bytes | None], smt_nodes: Mapping[b
 
 
 def batch_from_block(block: Block, qc: QuorumCertificate, result: ExecutionResult) -> BlockCommit:
-    """The commit batch of ``block``; only accepted operations are indexed (a rejected one inside a
-    received block changed nothing and may be resubmitted)."""
+    """The commit batch of ``block``; its operations are indexed by their receipts (a valid block
+    holds accepted operations only, ``execute_block``; the filter keeps a rejected one, had a result
+    ever carried one, out of the index)."""
     block_hash = block.hash()
     if result.app_root != block.header.app_root:
         raise StorageError(f"block {block.height}: its app_root differs from its execution result")

@@ -23,7 +23,7 @@ else.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lmdb
@@ -33,7 +33,7 @@ from ledgr.errors import StorageError
 from ledgr.ledger.state import TIP_KEY
 from ledgr.ledger.state import Tip as LedgerTip
 from ledgr.store import keys
-from ledgr.store.env import BLOCK_HASHES, BLOCKS, META, QCS, SMT, STATE
+from ledgr.store.env import BLOCK_HASHES, BLOCKS, META, OPS, QCS, SMT, STATE
 from ledgr.store.store import Store
 from ledgr.store.view import META_BACKFILL, META_TIP, StoreView, Tip
 
@@ -151,28 +151,32 @@ def read_backfill_marker(store: Store) -> dict[str, Any] | None:
     return store.read(lambda view: view.meta_json(BACKFILL_MARKER))
 
 
-def store_history(store: Store, blocks: list[tuple[int, bytes, bytes, bytes]],
+def store_history(store: Store, blocks: Sequence[tuple[int, bytes, bytes, bytes, Sequence[bytes]]],
                   marker: Mapping[str, Any] | None) -> None:
-    """Durably add verified history blocks ``(height, block_hash, block, qc)`` below the anchor, with
-    the back-fill marker that says how far it got (``None``: back-fill finished, marker removed).
+    """Durably add verified history blocks ``(height, block_hash, block, qc, op_hashes)`` below the
+    anchor, with the back-fill marker that says how far it got (``None``: back-fill finished, marker
+    removed). The operations are indexed like those of a committed block (a valid block holds
+    accepted operations only, ``ledgr.ledger.execute.execute_block``), so their receipts are served.
 
     Refuses a height that already holds a block (history is only ever added where it is missing)."""
     encoded = None if marker is None else json.dumps(dict(marker), sort_keys=True).encode("utf-8")
 
     def write(txn: lmdb.Transaction) -> None:
         dbs = store._dbs
-        for height, block_hash, block_bytes, qc_bytes in blocks:
+        for height, block_hash, block_bytes, qc_bytes, op_hashes in blocks:
             height_key = keys.height_key(height)
             if not txn.put(height_key, block_bytes, db=dbs[BLOCKS], overwrite=False):
                 raise StorageError(f"block {height} is already stored")
             txn.put(height_key, qc_bytes, db=dbs[QCS])
             txn.put(keys.checked_key(block_hash), height_key, db=dbs[BLOCK_HASHES])
+            for index, op_hash in enumerate(op_hashes):
+                txn.put(keys.checked_key(op_hash), keys.op_location(height, index), db=dbs[OPS])
         if encoded is None:
             txn.delete(BACKFILL_MARKER, db=dbs[META])
         else:
             txn.put(BACKFILL_MARKER, encoded, db=dbs[META])
 
-    store._write(write, sum(len(b) + len(q) + 128 for _h, _x, b, q in blocks) + 4096)
+    store._write(write, sum(len(b) + len(q) + 48 * len(o) + 128 for _h, _x, b, q, o in blocks) + 4096)
 
 
 def missing_history(view: StoreView) -> int:

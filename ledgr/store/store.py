@@ -227,8 +227,8 @@ class Store(Environment):
 
         The caller has verified the QC and executed the block (``execute_block`` over a snapshot of
         this store); the store re-checks that the three belong together, and (in :meth:`commit`) that
-        the block extends the stored tip. Only accepted operations are indexed: a rejected one in a
-        received block changed nothing and may be resubmitted.
+        the block extends the stored tip. Its operations are indexed (a valid block holds accepted
+        operations only).
         """
         return self.commit(batch_from_block(block, qc, result))
 

@@ -151,11 +151,23 @@ def test_history_below_the_snapshot_is_back_filled_and_resumes_after_sigkill(
     resumed = next(e for e in events if e.get("event") == "backfill_resumed")
     assert 1 < int(resumed["from_height"]) <= stored_to + 1  # it went on from the last stored batch
     assert sum(e.get("event") == "state_sync_done" for e in events) == 1  # the snapshot was kept
+    history_ops: list[tuple[int, int, str]] = []
     for height in range(1, anchor + 1):
         mine = get_json(f"{new.url}/v1/blocks/{height}")
         theirs = get_json(f"{nodes[0].url}/v1/blocks/{height}")
         assert mine["hash"] == theirs["hash"]  # QCs may differ: any quorum of precommits certifies
         assert (mine["qc"]["height"], mine["qc"]["block_hash"]) == (height, mine["hash"])
+        history_ops += [(height, index, op) for index, op in enumerate(mine["operations"])]
+    # operations committed below the snapshot are indexed as they are back-filled: their receipts
+    # (location, header, QC, inclusion proof) are served like any other committed operation's
+    assert len(history_ops) >= 100, "the earlier test's DIDs should lie below the snapshot"
+    for height, index, op in history_ops[:: max(1, len(history_ops) // 25)]:
+        receipt = get_json(f"{new.url}/v1/operations/{op}")
+        assert receipt["status"] == "committed"
+        assert (receipt["height"], receipt["index"]) == (height, index)
+        assert receipt["inclusion_proof"]["tree_size"] == len(get_json(f"{new.url}/v1/blocks/{height}")
+                                                              ["operations"])
+        assert receipt["qc"]["block_hash"] == receipt["block_hash"]
     status = get_json(f"{new.url}/v1/status")["backfill"]
     assert (status["anchor"], status["remaining_blocks"]) == (anchor, 0)
     assert metric(new.url, "ledgr_backfill_remaining_blocks") == 0
