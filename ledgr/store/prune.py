@@ -69,6 +69,9 @@ def prune_smt(store: Store, keep_heights: int) -> PruneReport:
     if tip is None:
         raise InvalidInput("the store holds no ledger")
     first_kept = tip.height - keep_heights + 1
+    earlier = store.read(lambda view: view.meta_json(META_SMT_PRUNED))
+    if earlier is not None:  # an earlier prune or a state sync: older trees are not here to keep
+        first_kept = max(first_kept, int(earlier["kept_from_height"]))
     if first_kept <= 1:  # every version is still wanted (height 0's tree included)
         return PruneReport(tip.height, 0, store.read(lambda view: view.count(SMT)), 0)
 

@@ -12,6 +12,7 @@ is the store's side of it:
 * installing: one transaction checks that the staged state holds exactly the snapshot's leaves
   (every ``H(key)``/``H(value)`` pair, nothing else), stores the anchor block and QC, sets both tips,
   clears the marker and writes the ``backfill`` marker: blocks before the anchor are not stored yet;
+  and the ``smt_pruned`` marker of a store that holds the trees from the anchor on only;
 * back-filling: history blocks below the anchor, verified by the node (``ledgr.node.backfill``),
   are stored batch by batch together with the updated ``backfill`` marker (the verifier's state) in
   one durable transaction; the marker is removed with the last one.
@@ -35,7 +36,7 @@ from ledgr.ledger.state import Tip as LedgerTip
 from ledgr.store import keys
 from ledgr.store.env import BLOCK_HASHES, BLOCKS, META, OPS, QCS, SMT, STATE
 from ledgr.store.store import Store
-from ledgr.store.view import META_BACKFILL, META_TIP, StoreView, Tip
+from ledgr.store.view import META_BACKFILL, META_SMT_PRUNED, META_TIP, StoreView, Tip
 
 MARKER = b"statesync"
 BACKFILL_MARKER = META_BACKFILL
@@ -141,6 +142,11 @@ def install(store: Store, leaves: Mapping[bytes, bytes], block_bytes: bytes, qc_
         if height > 1:
             backfill = {"anchor": height, "anchor_prev_hash": prev_hash.hex(), "follower": None}
             txn.put(BACKFILL_MARKER, json.dumps(backfill, sort_keys=True).encode("utf-8"), db=dbs[META])
+            # like a pruned store, this one only ever holds the trees from the anchor on (the
+            # back-fill adds blocks, not their trees): what ledgr ledger verify and prune go by
+            pruned = {"kept_from_height": height, "at_height": height, "complete": True,
+                      "pages_deleted": 0, "state_sync": True}
+            txn.put(META_SMT_PRUNED, json.dumps(pruned, sort_keys=True).encode("utf-8"), db=dbs[META])
         result.append(matched)
 
     store._write(write, len(block_bytes) + len(qc_bytes) + 4096)

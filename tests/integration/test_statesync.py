@@ -28,6 +28,7 @@ from ledgr.node.testnet_join import add_node
 from ledgr.store import keys
 from ledgr.store.env import BLOCKS
 from ledgr.store.store import Store
+from ledgr.store.verify import verify_ledger
 from tests.integration.growth_ports import free_base_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -128,7 +129,7 @@ def metric(url: str, name: str) -> float:
 
 def test_history_below_the_snapshot_is_back_filled_and_resumes_after_sigkill(
         net: tuple[Path, list[tn.TestnetNode], Genesis]) -> None:
-    directory, nodes, _genesis = net
+    directory, nodes, genesis = net
     wait(lambda: get_json(f"{nodes[0].url}/v1/status")["height"] >= 30, 30, "30 heights")
     new = add_node(directory, nodes, nodes[:3], nodes[2].api_port + 6, role="observer",
                    sync={"state_sync_min_heights": 10, "batch_blocks": 3, "backfill_pause_ms": 150})
@@ -176,6 +177,9 @@ def test_history_below_the_snapshot_is_back_filled_and_resumes_after_sigkill(
     tip = int(get_json(f"{nodes[0].url}/v1/status")["height"])
     wait(lambda: get_json(f"{new.url}/v1/status")["height"] >= tip, 30, "the node to follow the tip")
     tn.stop_node(new)
+    # the back-filled store re-verifies from genesis, operation index included
+    report = verify_ledger(new.data_dir, genesis)
+    assert report.height >= tip and report.operations >= len(history_ops)
 
 
 def stored_block(data_dir: str, height: int, replace_with: bytes | None = None) -> Block:

@@ -109,3 +109,17 @@ def test_cli_prune(tmp_path: Path) -> None:
     assert summary["kept_from_height"] == 4 and summary["pages_deleted"] > 0
     verify = CliRunner().invoke(cli, ["ledger", "verify", "--data-dir", str(tmp_path / "node")])
     assert verify.exit_code == 0, verify.output
+
+
+def test_a_second_prune_never_claims_trees_an_earlier_one_deleted(tmp_path: Path) -> None:
+    """A wider window after a narrow prune (or after a state sync, which records the same marker)
+    keeps from the earlier bound: the older trees are gone, and verify goes by the marker."""
+    workload = DidWorkload.for_seed("prune-twice")
+    with Store.open(tmp_path / "node") as store:
+        store.initialize_genesis(workload.genesis)
+        _grow(store, workload, 8)
+        assert prune_smt(store, keep_heights=2).kept_from_height == 7
+        _grow(store, workload, 2)
+        wider = prune_smt(store, keep_heights=8)  # would start at 3, whose tree is gone
+        assert wider.kept_from_height == 7 and wider.pages_deleted == 0
+        assert verify_ledger(store, workload.genesis).height == 10
