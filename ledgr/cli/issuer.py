@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -222,11 +223,12 @@ def rotate_key(data_dir: Path | None, passphrase_file: Path | None, key_file: Pa
           did:ledgr:4Hq3uKxeLmF1cUZzvVwJ7a
     """
     if node is not None:
-        if data_dir is not None:
+        source = click.get_current_context().get_parameter_source("data_dir")
+        if source is click.core.ParameterSource.COMMANDLINE:  # LEDGR_DATA_DIR set for other commands is fine
             raise InvalidInput("give either --data-dir (offline) or --node (on a running node), not both")
         if not token:
             raise InvalidInput("rotating on a node needs --token (an admin token)")
-        answer = call_node(node, f"/v1/issuers/{did}/keys", {}, token)
+        answer = call_node(node, f"/v1/issuers/{urllib.parse.quote(did, safe=':')}/keys", {}, token)
         _show_json(answer["issuer"], as_json)
         return
     if data_dir is None:
