@@ -82,7 +82,6 @@ class ConsensusConfig:
     timeout_precommit_ms: int = 500
     timeout_precommit_delta_ms: int = 250
     timeout_silent_proposer_ms: int = 50
-    relay_delay_ms: int = 40
     heartbeat_ms: int = 30000
     max_clock_skew_ms: int = 2000
     strict: bool = False
@@ -151,7 +150,7 @@ class NodeConfig:
 
 
 _LOG_FORMATS = ("auto", "json", "console")
-_ZERO_OK = frozenset({"batch_wait_ms", "fault_delay_ms", "backfill_pause_ms", "relay_delay_ms"})
+_ZERO_OK = frozenset({"batch_wait_ms", "fault_delay_ms", "backfill_pause_ms"})
 FAULT_DISK_DELAY_ENV = "LEDGR_FAULT_DISK_DELAY_MS"
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 ROLES = ("validator", "observer")

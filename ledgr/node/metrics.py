@@ -48,10 +48,6 @@ class NodeMetrics:
         self.peer_dropped = Counter(
             "ledgr_peer_messages_dropped_total", "Peer messages dropped by a full queue or a policy",
             ["reason"], registry=r)
-        self.relays = Counter(
-            "ledgr_consensus_relays_total",
-            "Consensus frames due for relay (ledgr.node.relay): sent, or skipped (height committed)",
-            ["outcome"], registry=r)
         self.peer_received_bytes = Counter(
             "ledgr_peer_received_bytes_total", "Bytes of peer frames received, by frame kind",
             ["kind"], registry=r)

@@ -13,13 +13,11 @@ path is dropped before it is decoded; after the window the same bytes count as n
 core's rebroadcast timer (every ``rebroadcast_ms``) also refreshes relays lost to a full queue.
 The memory is bounded (``max_entries``, oldest first).
 
-The relay waits ``consensus.relay_delay_ms`` (default 40 ms) and is skipped when the message's
-height was committed meanwhile: a healthy height ends before that, and relaying every proposal
-(with its block) and vote at once doubled the consensus frames each node sends and receives — a
-per-height CPU cost paid by every height although a relay is only needed when a path is broken. A
-node that falls behind still gets the decided block from the core's commit relay and block sync, so
-a skipped relay costs no liveness; under a one-way cut a height takes ``relay_delay_ms`` longer. At
-most ``MAX_PENDING_RELAYS`` wait at once; beyond that they go out immediately.
+Relays go out at once, to every other validator. A delayed relay, skipped once the relaying node had
+committed the height, was tried (it halves the frames of a healthy height) and broke the one-way
+ring (each node hears one other): the relayer commits with the third node's votes and skips, the
+node whose only way in is that relay falls two heights behind, and in a ring block sync cannot help
+it (every request or answer crosses a cut link), so it never caught up.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ from ledgr.crypto import sha256
 
 WINDOW_S = 0.4
 MAX_ENTRIES = 8192
-MAX_PENDING_RELAYS = 4096
 
 
 class RelayFilter:

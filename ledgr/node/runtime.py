@@ -60,7 +60,7 @@ from ledgr.node.peers import (
     PeerNetwork,
     raw_key,
 )
-from ledgr.node.relay import MAX_PENDING_RELAYS, RelayFilter
+from ledgr.node.relay import RelayFilter
 from ledgr.node.statesync import StateSync
 from ledgr.node.sync import CHECK_INTERVAL_S, BlockSync
 from ledgr.node.writer import DurableWriter
@@ -109,7 +109,6 @@ class Node:
         self.evidence_desk = EvidenceDesk(self)
         self.driver.on_evidence = self.evidence_desk.kick
         self.relay_filter = RelayFilter()
-        self._relays_pending = 0
         self.driver.relay_filter = self.relay_filter
         self.statesync = StateSync(self)
         self.driver.proposer_silent = self._proposer_silent
@@ -269,7 +268,8 @@ class Node:
             return
         message = decode_message(payload, self.config.mempool.block_max_bytes)
         if message.height > self.chain.height:  # relay (ledgr.node.relay); stale heights are not
-            self._relay_later(peer, message.height, payload)
+            for other in self.peers.connected() & self.peers.validators - {peer}:
+                self.peers.send(other, KIND_CONSENSUS, payload)
         if isinstance(message, Vote):
             known = self.latest_votes.get(peer)
             if known is None or self._latest_vote_marks.get(peer, (0, 0, 0)) < vote_watermark(message):
@@ -280,25 +280,6 @@ class Node:
             self.driver.wake()
         if self.started:
             self.driver.offer(received(message, self.peers_raw(peer)))
-
-    def _relay_later(self, source: str, height: int, payload: bytes) -> None:
-        """Relay after ``relay_delay_ms`` unless ``height`` is committed by then (ledgr.node.relay)."""
-        delay_s = self.config.consensus.relay_delay_ms / 1000
-        if delay_s <= 0 or self._relays_pending >= MAX_PENDING_RELAYS:
-            self._relay_due(source, height, payload, pending=False)
-            return
-        self._relays_pending += 1
-        asyncio.get_running_loop().call_later(delay_s, self._relay_due, source, height, payload)
-
-    def _relay_due(self, source: str, height: int, payload: bytes, pending: bool = True) -> None:
-        if pending:
-            self._relays_pending -= 1
-        if height <= self.chain.height:
-            self.metrics.relays.labels("skipped").inc()
-            return
-        self.metrics.relays.labels("sent").inc()
-        for other in self.peers.connected() & self.peers.validators - {source}:
-            self.peers.send(other, KIND_CONSENSUS, payload)
 
     @staticmethod
     def peers_raw(peer: str) -> bytes:

@@ -171,18 +171,6 @@ def test_writes_through_any_node_resolve_from_the_others_with_verified_proofs(cl
     unknown = "did:ledgr:11111111111111111111"
     absent = get_json(f"{cluster.urls[1]}/v1/state/did/{unknown}?proof=true")
     assert verify_state_answer(absent, cluster.genesis.validator_set).values["head"] is None
-    # healthy heights end before the relay delay: most relays are skipped as their height committed
-    for _ in range(10):
-        receipt = post_op(cluster.urls[0], create_did(PrivateKey.generate(), chain_id, height)[1])
-        assert get_json(f"{cluster.urls[0]}/v1/operations/{receipt['hash']}?wait=10")["status"] == "committed"
-    counts = {"sent": 0.0, "skipped": 0.0}
-    for url in cluster.urls:
-        metrics = urllib.request.urlopen(f"{url}/metrics", timeout=5).read().decode()
-        for outcome in counts:
-            prefix = f'ledgr_consensus_relays_total{{outcome="{outcome}"}} '
-            counts[outcome] += sum(float(line[len(prefix):]) for line in metrics.splitlines()
-                                   if line.startswith(prefix))
-    assert counts["skipped"] > counts["sent"], counts
 
 
 def test_an_idle_network_makes_only_heartbeat_blocks(cluster: Cluster) -> None:

@@ -117,15 +117,6 @@ def test_no_quorum_anywhere_then_heal(cluster: FaultCluster, tmp_path: Path) -> 
     run_scenario(cluster, SEED + 10, body, tmp_path)
 
 
-def relays(cluster: FaultCluster, i: int, outcome: str) -> float:
-    """``ledgr_consensus_relays_total{outcome}`` of node ``i``."""
-    url = cluster.nodes[i].url
-    with urllib.request.urlopen(f"{url}/v1/metrics", timeout=5) as response:
-        text = response.read().decode()
-    prefix = f'ledgr_consensus_relays_total{{outcome="{outcome}"}} '
-    return sum(float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix))
-
-
 def test_one_way_cut_does_not_stall_the_network(cluster: FaultCluster, tmp_path: Path) -> None:
     def body() -> None:
         time.sleep(1)
@@ -157,8 +148,6 @@ def test_one_way_ring_needs_relay(cluster: FaultCluster, tmp_path: Path) -> None
         stats = cluster.faults.stats()
         assert all(stats[f"{a}->{b}:cut"] > 0 for a, b in (("node0", "node1"), ("node1", "node2"),
                                                            ("node2", "node0")))
-        # the commits above could only happen through relays, which wait relay_delay_ms first
-        assert all(relays(cluster, i, "sent") > 0 for i in ALL)
 
     run_scenario(cluster, SEED + 30, body, tmp_path)
 
