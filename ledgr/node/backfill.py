@@ -37,9 +37,8 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from ledgr.crypto import sha256
 from ledgr.errors import LedgrError, PeerError
-from ledgr.ledger.formats import Block
+from ledgr.ledger.formats import Block, operation_hash
 from ledgr.node.logs import get_logger
 from ledgr.node.setfollow import SetFollower
 from ledgr.store import snapshot
@@ -129,7 +128,7 @@ class Backfill:
                         suspects.add(source)  # ask the others first from now on
                     break
                 accepted.append((synced.height, block.hash(), synced.block, synced.qc,
-                                 [sha256(envelope) for envelope in block.operations]))
+                                 [operation_hash(envelope) for envelope in block.operations]))
                 await asyncio.sleep(0)
             if not accepted:
                 await asyncio.sleep(RETRY_S)

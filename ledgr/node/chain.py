@@ -80,6 +80,13 @@ def load_genesis(path: Path) -> Genesis:
         raise ConfigError(f"genesis file {path}: {exc.detail}") from exc
 
 
+@dataclass(frozen=True)
+class _HeightSet:
+    validators: ValidatorSet
+    core: CoreValidatorSet
+    keys: frozenset[str]
+
+
 class Chain:
     def __init__(self, store: Store, genesis: Genesis, config: NodeConfig, me: bytes) -> None:
         self.me = me
@@ -90,10 +97,7 @@ class Chain:
         self.genesis_hash_hex = genesis.hash().hex()
         self._results: OrderedDict[bytes, tuple[Block, BlockResult]] = OrderedDict()
         self._tip: Tip = read_tip(store)
-        self._sets: dict[int, ValidatorSet] = {}
-        # derived from the cached sets (checked by identity, so a re-read set is derived again)
-        self._core_sets: dict[int, tuple[ValidatorSet, CoreValidatorSet]] = {}
-        self._key_sets: dict[int, tuple[ValidatorSet, frozenset[str]]] = {}
+        self._sets: dict[int, _HeightSet] = {}
         self._receipts = reads.ReceiptCache()
         self.workers = LedgerWorkers(config.data_dir, store)
 
@@ -138,8 +142,9 @@ class Chain:
         self._sets.clear()
         self._results.clear()
 
-    def validator_set(self, height: int) -> ValidatorSet:
-        """The set that votes on ``height`` (known for the next two heights, by the H+2 rule)."""
+    def _height_set(self, height: int) -> _HeightSet:
+        """The set that votes on ``height`` (known for the next two heights, by the H+2 rule) with its
+        consensus-core form and node keys, derived once per height."""
         cached = self._sets.get(height)
         if cached is not None:
             return cached
@@ -149,27 +154,20 @@ class Chain:
         found = parse_validator_record(raw).set_for_height(height)
         if len(self._sets) > 8:
             self._sets.clear()
-            self._core_sets.clear()
-            self._key_sets.clear()
-        self._sets[height] = found
-        return found
+        entry = _HeightSet(found, bridge.core_validators(found),
+                           frozenset(v.node_key.multikey for v in found.validators))
+        self._sets[height] = entry
+        return entry
+
+    def validator_set(self, height: int) -> ValidatorSet:
+        return self._height_set(height).validators
 
     def core_validators(self, height: int) -> CoreValidatorSet:
-        found = self.validator_set(height)
-        cached = self._core_sets.get(height)
-        if cached is None or cached[0] is not found:
-            cached = (found, bridge.core_validators(found))
-            self._core_sets[height] = cached
-        return cached[1]
+        return self._height_set(height).core
 
     def validator_keys(self, height: int) -> set[str]:
         """The node keys (multikey) of ``height``'s set; a fresh set the caller may change."""
-        found = self.validator_set(height)
-        cached = self._key_sets.get(height)
-        if cached is None or cached[0] is not found:
-            cached = (found, frozenset(v.node_key.multikey for v in found.validators))
-            self._key_sets[height] = cached
-        return set(cached[1])
+        return set(self._height_set(height).keys)
 
     def validator_entries(self, height: int) -> list[dict[str, str]]:
         return [{"name": v.name, "node_key": v.node_key.multikey}

@@ -89,12 +89,18 @@ class GcPacer:
 _process_pacer: GcPacer | None = None
 
 
-def tick_process(now_s: float | None = None, collect_young: bool = True) -> Collection | None:
-    """For worker processes without an event loop: call after each job (a no-op until one is due).
-    The first call fixes the process's policy (``collect_young``, see the module docstring)."""
+def start_process(collect_young: bool = True) -> None:
+    """Set this worker process's policy (``collect_young``, see the module docstring) at start-up."""
+    global _process_pacer
+    _process_pacer = GcPacer(time.monotonic(), collect_young=collect_young)
+
+
+def tick_process(now_s: float | None = None) -> Collection | None:
+    """For worker processes without an event loop: call after each job (a no-op until one is due);
+    a process that did not call :func:`start_process` gets the default policy on its first tick."""
     global _process_pacer
     now = time.monotonic() if now_s is None else now_s
     if _process_pacer is None:
-        _process_pacer = GcPacer(now, collect_young=collect_young)
+        _process_pacer = GcPacer(now)
         return None
     return _process_pacer.tick(now)

@@ -279,11 +279,7 @@ class Node:
             self.driver.peer_activity_height = message.height
             self.driver.wake()
         if self.started:
-            self.driver.offer(received(message, self.peers_raw(peer)))
-
-    @staticmethod
-    def peers_raw(peer: str) -> bytes:
-        return raw_key(peer)
+            self.driver.offer(received(message, raw_key(peer)))
 
     def _serve_sync(self, peer: str, payload: bytes) -> None:
         from_height, count = wire.decode_sync_request(payload)

@@ -60,6 +60,7 @@ def _init(data_dir: str, parent_pid: int) -> None:
     global _data_dir
     _data_dir = data_dir
     gc.set_threshold(*GC_THRESHOLDS)
+    gcpolicy.start_process(collect_young=False)  # freeze only: ledgr.node.gcpolicy says why
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 
 
@@ -217,7 +218,7 @@ def _check_on(store: Store, envelopes: list[bytes], height: int, time_ms: int,
 
 def _build(*args: Any) -> tuple[bytes, BlockResult]:
     result: tuple[bytes, BlockResult] = _with_store(lambda store: _build_on(store, *args))
-    gcpolicy.tick_process(collect_young=False)
+    gcpolicy.tick_process()
     return result
 
 
@@ -227,19 +228,19 @@ def _execute(block_bytes: bytes) -> BlockResult | ErrorInfo:
         return _execute_ahead_on(store, block_bytes) or _execute_on(store, block_bytes)
 
     result: BlockResult | ErrorInfo = _with_store(run)
-    gcpolicy.tick_process(collect_young=False)
+    gcpolicy.tick_process()
     return result
 
 
 def _execute_ahead(block_bytes: bytes) -> BlockResult | ErrorInfo | None:
     result: BlockResult | ErrorInfo | None = _with_store(lambda store: _execute_ahead_on(store, block_bytes))
-    gcpolicy.tick_process(collect_young=False)
+    gcpolicy.tick_process()
     return result
 
 
 def _check(*args: Any) -> list[ErrorInfo | None]:
     result: list[ErrorInfo | None] = _with_store(lambda store: _check_on(store, *args))
-    gcpolicy.tick_process(collect_young=False)
+    gcpolicy.tick_process()
     return result
 
 

@@ -144,8 +144,7 @@ def install(store: Store, leaves: Mapping[bytes, bytes], block_bytes: bytes, qc_
             txn.put(BACKFILL_MARKER, json.dumps(backfill, sort_keys=True).encode("utf-8"), db=dbs[META])
             # like a pruned store, this one only ever holds the trees from the anchor on (the
             # back-fill adds blocks, not their trees): what ledgr ledger verify and prune go by
-            pruned = {"kept_from_height": height, "at_height": height, "complete": True,
-                      "pages_deleted": 0, "state_sync": True}
+            pruned = {"kept_from_height": height, "at_height": height, "complete": True, "state_sync": True}
             txn.put(META_SMT_PRUNED, json.dumps(pruned, sort_keys=True).encode("utf-8"), db=dbs[META])
         result.append(matched)
 
